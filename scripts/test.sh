@@ -52,3 +52,6 @@ fi
 
 log "cargo test --workspace"
 cargo test --workspace --all-targets --locked "$@"
+
+log "Nix checks (scripts/check-nix.sh)"
+./scripts/check-nix.sh
