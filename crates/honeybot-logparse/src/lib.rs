@@ -20,6 +20,9 @@ mod escape;
 mod parse;
 mod time;
 
+#[cfg(test)]
+mod tests;
+
 pub use escape::unescape;
 pub use parse::{MAX_LINE_LEN, parse_line};
 pub use time::{Date, LogTime};
