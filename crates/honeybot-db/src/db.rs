@@ -1,0 +1,625 @@
+//! The database handle: open + migrate, cursors, and the one-transaction commit.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+
+use crate::batch::{Batch, Interner, Map};
+use crate::identity::FileIdentity;
+use crate::schema::{self, MigrateError};
+use crate::timefmt::{DateKey, date_text, iso_utc};
+use crate::{DbError, DbOptions, IpMode, SCHEMA_VERSION};
+
+/// How far into a log file the database has counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cursor {
+    /// Bytes from the start of the file covered by committed counts (always at a line end,
+    /// or at the end of a finished file whose last line has no newline).
+    pub offset: u64,
+    /// Lines in those bytes.
+    pub lines: u64,
+}
+
+/// What one commit wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    pub lines_parsed: u64,
+    pub lines_malformed: u64,
+    /// Rows of `daily_logs` inserted or incremented.
+    pub facts: u64,
+    /// New rows in the dimension tables.
+    pub new_values: u64,
+    pub requests_by_status: BTreeMap<u16, u64>,
+    pub malformed_by_kind: BTreeMap<&'static str, u64>,
+}
+
+/// A failed [`HoneyDb::commit`]: nothing was written, and the batch is handed back so the
+/// caller can retry it later with the same cursor.
+#[derive(Debug)]
+pub struct CommitFailed {
+    pub error: DbError,
+    pub batch: Box<Batch>,
+}
+
+impl std::fmt::Display for CommitFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for CommitFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
+}
+
+impl From<CommitFailed> for DbError {
+    fn from(failed: CommitFailed) -> Self {
+        failed.error
+    }
+}
+
+/// The five dimension tables. Table names are constants, never built from data.
+#[derive(Debug, Clone, Copy)]
+enum Dim {
+    Ip,
+    UserAgent,
+    Path,
+    Referrer,
+    Accept,
+}
+
+impl Dim {
+    const ALL: [Dim; 5] = [
+        Dim::Ip,
+        Dim::UserAgent,
+        Dim::Path,
+        Dim::Referrer,
+        Dim::Accept,
+    ];
+
+    fn upsert_sql(self) -> &'static str {
+        match self {
+            Dim::Ip => UPSERT_IP,
+            Dim::UserAgent => UPSERT_UA,
+            Dim::Path => UPSERT_PATH,
+            Dim::Referrer => UPSERT_REFERRER,
+            Dim::Accept => UPSERT_ACCEPT,
+        }
+    }
+
+    fn lower_sql(self) -> &'static str {
+        match self {
+            Dim::Ip => "UPDATE ips SET first_seen = ?2 WHERE id = ?1 AND first_seen > ?2",
+            Dim::UserAgent => {
+                "UPDATE user_agents SET first_seen = ?2 WHERE id = ?1 AND first_seen > ?2"
+            }
+            Dim::Path => "UPDATE paths SET first_seen = ?2 WHERE id = ?1 AND first_seen > ?2",
+            Dim::Referrer => {
+                "UPDATE referrers SET first_seen = ?2 WHERE id = ?1 AND first_seen > ?2"
+            }
+            Dim::Accept => {
+                "UPDATE accept_values SET first_seen = ?2 WHERE id = ?1 AND first_seen > ?2"
+            }
+        }
+    }
+
+    fn max_id_sql(self) -> &'static str {
+        match self {
+            Dim::Ip => "SELECT coalesce(max(id), 0) FROM ips",
+            Dim::UserAgent => "SELECT coalesce(max(id), 0) FROM user_agents",
+            Dim::Path => "SELECT coalesce(max(id), 0) FROM paths",
+            Dim::Referrer => "SELECT coalesce(max(id), 0) FROM referrers",
+            Dim::Accept => "SELECT coalesce(max(id), 0) FROM accept_values",
+        }
+    }
+
+    fn of(self, batch: &Batch) -> &Interner {
+        match self {
+            Dim::Ip => &batch.ips,
+            Dim::UserAgent => &batch.user_agents,
+            Dim::Path => &batch.paths,
+            Dim::Referrer => &batch.referrers,
+            Dim::Accept => &batch.accepts,
+        }
+    }
+}
+
+macro_rules! upsert_dim {
+    ($table:literal) => {
+        concat!(
+            "INSERT INTO ",
+            $table,
+            " (value, first_seen) VALUES (?1, ?2) ",
+            "ON CONFLICT (value) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen) ",
+            "RETURNING id"
+        )
+    };
+}
+const UPSERT_IP: &str = upsert_dim!("ips");
+const UPSERT_UA: &str = upsert_dim!("user_agents");
+const UPSERT_PATH: &str = upsert_dim!("paths");
+const UPSERT_REFERRER: &str = upsert_dim!("referrers");
+const UPSERT_ACCEPT: &str = upsert_dim!("accept_values");
+
+const UPSERT_FACT: &str = "INSERT INTO daily_logs (date, ip_id, ua_id, path_id, status, count) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+     ON CONFLICT (date, ip_id, ua_id, path_id, status) DO UPDATE SET count = count + excluded.count";
+const UPSERT_REFERRER_FACT: &str = "INSERT INTO daily_referrers (date, path_id, referrer_id, count) \
+     VALUES (?1, ?2, ?3, ?4) \
+     ON CONFLICT (date, path_id, referrer_id) DO UPDATE SET count = count + excluded.count";
+const UPSERT_ACCEPT_FACT: &str = "INSERT INTO daily_accepts (date, ua_id, accept_id, markdown_served, count) \
+     VALUES (?1, ?2, ?3, ?4, ?5) \
+     ON CONFLICT (date, ua_id, accept_id, markdown_served) DO UPDATE SET count = count + excluded.count";
+const ADD_COUNTER: &str = "INSERT INTO kv_store (key, value, updated_at) \
+     VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) \
+     ON CONFLICT (key) DO UPDATE SET value = value + excluded.value, updated_at = excluded.updated_at";
+
+/// Bounded map from stored dimension value to (row id, an upper bound of its stored
+/// `first_seen` as Unix time). Two generations: when the young one is full it becomes the
+/// old one and the previous old one is dropped, so memory stays flat and hot values stay.
+#[derive(Debug, Default)]
+struct IdCache {
+    young: Map<Box<str>, (i64, i64)>,
+    old: Map<Box<str>, (i64, i64)>,
+}
+
+impl IdCache {
+    fn get(&self, value: &str) -> Option<(i64, i64)> {
+        self.young
+            .get(value)
+            .or_else(|| self.old.get(value))
+            .copied()
+    }
+
+    fn insert(&mut self, value: Box<str>, id: i64, seen: i64, cap: usize) {
+        if self.young.len() >= cap.max(1) {
+            self.old = std::mem::take(&mut self.young);
+        }
+        self.young.insert(value, (id, seen));
+    }
+
+    fn clear(&mut self) {
+        self.young.clear();
+        self.old.clear();
+    }
+}
+
+/// Cache changes of a commit, applied only once it succeeded (ids of a rolled-back
+/// transaction are not real).
+type PendingIds = Vec<(usize, Box<str>, i64, i64)>;
+
+/// An open HoneyDB.
+#[derive(Debug)]
+pub struct HoneyDb {
+    conn: Connection,
+    path: PathBuf,
+    options: DbOptions,
+    caches: [IdCache; 5],
+}
+
+impl HoneyDb {
+    /// Opens (creating if needed) and migrates the database at `path`: WAL journal,
+    /// `synchronous=NORMAL`, the configured busy timeout.
+    pub fn open(path: impl AsRef<Path>, options: &DbOptions) -> Result<Self, DbError> {
+        let path = path.as_ref().to_owned();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| DbError::Io {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let sqlite = |source| DbError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let mut conn = Connection::open(&path).map_err(sqlite)?;
+        conn.busy_timeout(options.busy_timeout).map_err(sqlite)?;
+        // Returns the mode in effect; a file system without shared memory keeps the
+        // rollback journal, which is still correct (only reader concurrency is lost).
+        let _mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| classify(e, &path))?;
+        conn.execute_batch(
+            "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY;",
+        )
+        .map_err(sqlite)?;
+        conn.set_prepared_statement_cache_capacity(32);
+        schema::migrate(&mut conn).map_err(|e| match e {
+            MigrateError::TooNew(found) => DbError::TooNew {
+                path: path.clone(),
+                found,
+                supported: SCHEMA_VERSION,
+            },
+            MigrateError::Sqlite(e) => classify(e, &path),
+        })?;
+        Ok(Self {
+            conn,
+            path,
+            options: options.clone(),
+            caches: Default::default(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The options the database was opened with.
+    pub fn options(&self) -> &DbOptions {
+        &self.options
+    }
+
+    /// The underlying connection, for read queries (reports). Write through [`Self::commit`].
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// An empty batch dated by this database's time zone policy.
+    pub fn batch(&self) -> Batch {
+        Batch::new(self.options.time_zone)
+    }
+
+    /// The committed cursor of a file, if any part of it was imported before.
+    pub fn cursor(&self, identity: &FileIdentity) -> Result<Option<Cursor>, DbError> {
+        find_cursor(&self.conn, identity)
+            .map(|found| found.map(|(_, c)| c))
+            .map_err(|e| classify(e, &self.path))
+    }
+
+    /// Writes the batch, its kv counters and (when given) the file cursor that covers it
+    /// in ONE transaction. A busy database is retried with growing pauses
+    /// ([`DbOptions::busy_retries`]); on any error nothing is written and the batch is
+    /// handed back in [`CommitFailed`].
+    pub fn commit(
+        &mut self,
+        batch: Batch,
+        cursor: Option<(&FileIdentity, Cursor)>,
+    ) -> Result<CommitStats, CommitFailed> {
+        let mut attempt = 0;
+        loop {
+            match self.try_commit(&batch, cursor) {
+                Ok((stats, pending)) => {
+                    let cap = self.options.id_cache_entries;
+                    for (dim, value, id, seen) in pending {
+                        self.caches[dim].insert(value, id, seen, cap);
+                    }
+                    return Ok(stats);
+                }
+                Err(e) => {
+                    let error = classify(e, &self.path);
+                    if matches!(error, DbError::Busy { .. }) && attempt < self.options.busy_retries
+                    {
+                        std::thread::sleep(backoff(attempt));
+                        attempt += 1;
+                        continue;
+                    }
+                    // Another writer may have changed what the caches describe.
+                    self.caches.iter_mut().for_each(IdCache::clear);
+                    return Err(CommitFailed {
+                        error,
+                        batch: Box::new(batch),
+                    });
+                }
+            }
+        }
+    }
+
+    fn try_commit(
+        &mut self,
+        batch: &Batch,
+        cursor: Option<(&FileIdentity, Cursor)>,
+    ) -> rusqlite::Result<(CommitStats, PendingIds)> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut stats = CommitStats {
+            lines_parsed: batch.lines_parsed,
+            lines_malformed: batch.lines_malformed,
+            ..CommitStats::default()
+        };
+        let mut pending = PendingIds::new();
+        let mut escaped_values = 0u64;
+        let mut ids: [Vec<i64>; 5] = Default::default();
+        for (i, dim) in Dim::ALL.into_iter().enumerate() {
+            let ip_mode = matches!(dim, Dim::Ip).then_some(&self.options.ip_mode);
+            let resolved = resolve_dim(
+                &tx,
+                dim,
+                dim.of(batch),
+                ip_mode,
+                &self.caches[i],
+                i,
+                &mut pending,
+            )?;
+            ids[i] = resolved.ids;
+            stats.new_values += resolved.new_values;
+            escaped_values += resolved.new_escaped;
+        }
+        let [ip_ids, ua_ids, path_ids, referrer_ids, accept_ids] = &ids;
+        let mut dates = DateTexts::default();
+
+        let mut facts: Vec<_> = batch
+            .facts
+            .iter()
+            .map(|(k, &n)| {
+                (
+                    (
+                        k.date,
+                        ip_ids[k.ip as usize],
+                        ua_ids[k.ua as usize],
+                        path_ids[k.path as usize],
+                        k.status,
+                    ),
+                    n,
+                )
+            })
+            .collect();
+        // Key order = B-tree order: each page is visited once.
+        facts.sort_unstable();
+        {
+            let mut stmt = tx.prepare_cached(UPSERT_FACT)?;
+            for ((date, ip, ua, path, status), n) in facts {
+                stmt.execute(params![dates.get(date), ip, ua, path, status, n as i64])?;
+                *stats.requests_by_status.entry(status).or_insert(0) += n;
+                stats.facts += 1;
+            }
+        }
+        {
+            let mut rows: Vec<_> = batch
+                .referrer_facts
+                .iter()
+                .map(|(&(d, p, r), &n)| ((d, path_ids[p as usize], referrer_ids[r as usize]), n))
+                .collect();
+            rows.sort_unstable();
+            let mut stmt = tx.prepare_cached(UPSERT_REFERRER_FACT)?;
+            for ((date, path, referrer), n) in rows {
+                stmt.execute(params![dates.get(date), path, referrer, n as i64])?;
+            }
+        }
+        {
+            let markdown: Vec<String> = {
+                let mut v = vec![String::new(); batch.markdown.len()];
+                for (raw, &(local, _)) in &batch.markdown.map {
+                    v[local as usize] = stored_text(raw).0;
+                }
+                v
+            };
+            let mut rows: Vec<_> = batch
+                .accept_facts
+                .iter()
+                .map(|(&(d, u, a, m), &n)| {
+                    (
+                        (d, ua_ids[u as usize], accept_ids[a as usize], m as usize),
+                        n,
+                    )
+                })
+                .collect();
+            rows.sort_unstable();
+            let mut stmt = tx.prepare_cached(UPSERT_ACCEPT_FACT)?;
+            for ((date, ua, accept, md), n) in rows {
+                stmt.execute(params![dates.get(date), ua, accept, markdown[md], n as i64])?;
+            }
+        }
+        {
+            let mut stmt = tx.prepare_cached(ADD_COUNTER)?;
+            let mut add = |key: &str, n: u64| -> rusqlite::Result<()> {
+                if n > 0 {
+                    stmt.execute(params![key, n as i64])?;
+                }
+                Ok(())
+            };
+            add("lines_parsed", batch.lines_parsed)?;
+            add("lines_malformed", batch.lines_malformed)?;
+            add("values_kept_escaped", escaped_values)?;
+            for (error, &n) in &batch.malformed {
+                add(&format!("malformed.{}", error.kind()), n)?;
+                *stats.malformed_by_kind.entry(error.kind()).or_insert(0) += n;
+            }
+        }
+        if let Some((identity, to)) = cursor {
+            write_cursor(&tx, identity, to)?;
+        }
+        tx.commit()?;
+        Ok((stats, pending))
+    }
+}
+
+/// `YYYY-MM-DD` texts of the few dates in a batch.
+#[derive(Default)]
+struct DateTexts(Vec<(DateKey, String)>);
+
+impl DateTexts {
+    fn get(&mut self, key: DateKey) -> &str {
+        let i = match self.0.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                self.0.push((key, date_text(key)));
+                self.0.len() - 1
+            }
+        };
+        &self.0[i].1
+    }
+}
+
+struct Resolved {
+    /// Row id per batch-local id.
+    ids: Vec<i64>,
+    new_values: u64,
+    new_escaped: u64,
+}
+
+/// Finds or inserts the rows of one dimension's batch values; lowers `first_seen` where the
+/// batch saw a value earlier than the database did.
+fn resolve_dim(
+    tx: &rusqlite::Transaction<'_>,
+    dim: Dim,
+    interner: &Interner,
+    ip_mode: Option<&IpMode>,
+    cache: &IdCache,
+    cache_index: usize,
+    pending: &mut PendingIds,
+) -> rusqlite::Result<Resolved> {
+    let mut out = Resolved {
+        ids: vec![0; interner.len()],
+        new_values: 0,
+        new_escaped: 0,
+    };
+    if interner.len() == 0 {
+        return Ok(out);
+    }
+    let mut values: Vec<(String, bool, u32, i64)> = interner
+        .map
+        .iter()
+        .map(|(raw, &(local, seen))| {
+            let (mut text, escaped) = stored_text(raw);
+            if let Some(mode) = ip_mode {
+                text = mode.apply(&text);
+            }
+            (text, escaped, local, seen)
+        })
+        .collect();
+    // Index order: inserting sorted keys touches each index page once.
+    values.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let max_before: i64 = tx.query_row(dim.max_id_sql(), [], |r| r.get(0))?;
+    let mut upsert = tx.prepare_cached(dim.upsert_sql())?;
+    let mut lower = tx.prepare_cached(dim.lower_sql())?;
+    for (text, escaped, local, seen) in values {
+        if let Some((id, known_seen)) = cache.get(&text) {
+            if seen < known_seen {
+                lower.execute(params![id, iso_utc(seen)])?;
+                pending.push((cache_index, text.into_boxed_str(), id, seen));
+            }
+            out.ids[local as usize] = id;
+            continue;
+        }
+        let id: i64 = upsert.query_row(params![text, iso_utc(seen)], |r| r.get(0))?;
+        if id > max_before {
+            out.new_values += 1;
+            out.new_escaped += u64::from(escaped);
+        }
+        out.ids[local as usize] = id;
+        pending.push((cache_index, text.into_boxed_str(), id, seen));
+    }
+    Ok(out)
+}
+
+/// How a raw log field is stored: unescaped when that is valid UTF-8; otherwise the
+/// unescaped bytes re-escaped as printable ASCII (`\\`, `\xNN`), which is lossless.
+/// Returns the text and whether it had to be kept escaped.
+pub(crate) fn stored_text(raw: &[u8]) -> (String, bool) {
+    let bytes = honeybot_logparse::unescape(raw);
+    match std::str::from_utf8(&bytes) {
+        Ok(s) => (s.to_owned(), false),
+        Err(_) => {
+            let mut out = String::with_capacity(bytes.len() + 16);
+            for &b in bytes.iter() {
+                match b {
+                    b'\\' => out.push_str("\\\\"),
+                    0x20..=0x7e => out.push(char::from(b)),
+                    _ => out.push_str(&format!("\\x{b:02X}")),
+                }
+            }
+            (out, true)
+        }
+    }
+}
+
+/// The stored cursor of `identity`: by its full fingerprint, else by the longest shorter
+/// prefix of it that was stored while the file was still short. Returns the row key too.
+fn find_cursor(
+    conn: &Connection,
+    identity: &FileIdentity,
+) -> rusqlite::Result<Option<(String, Cursor)>> {
+    let mut by_fp =
+        conn.prepare_cached("SELECT offset, lines FROM import_cursors WHERE fingerprint = ?1")?;
+    let read = |fp: &str, stmt: &mut rusqlite::CachedStatement<'_>| {
+        stmt.query_row([fp], |r| {
+            Ok(Cursor {
+                offset: r.get::<_, i64>(0)? as u64,
+                lines: r.get::<_, i64>(1)? as u64,
+            })
+        })
+        .optional()
+    };
+    let fp = identity.fingerprint_hex();
+    if let Some(c) = read(&fp, &mut by_fp)? {
+        return Ok(Some((fp, c)));
+    }
+    let mut shorter = conn.prepare_cached(
+        "SELECT DISTINCT prefix_len FROM import_cursors WHERE prefix_len < ?1 \
+         ORDER BY prefix_len DESC",
+    )?;
+    let lens: Vec<i64> = shorter
+        .query_map([identity.prefix_len() as i64], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for len in lens {
+        if let Some(fp) = identity.fingerprint_of_first(len as usize)
+            && let Some(c) = read(&fp, &mut by_fp)?
+        {
+            return Ok(Some((fp, c)));
+        }
+    }
+    Ok(None)
+}
+
+fn write_cursor(
+    tx: &rusqlite::Transaction<'_>,
+    identity: &FileIdentity,
+    to: Cursor,
+) -> rusqlite::Result<()> {
+    let fp = identity.fingerprint_hex();
+    if let Some((old_fp, _)) = find_cursor(tx, identity)?
+        && old_fp != fp
+    {
+        // The file grew past the prefix it was known by: re-key its cursor.
+        tx.execute(
+            "DELETE FROM import_cursors WHERE fingerprint = ?1",
+            [old_fp],
+        )?;
+    }
+    let (dev, inode) = identity
+        .dev_inode
+        .map_or((None, None), |(d, i)| (Some(d as i64), Some(i as i64)));
+    tx.prepare_cached(
+        "INSERT INTO import_cursors (fingerprint, prefix_len, offset, lines, path, dev, inode, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) \
+         ON CONFLICT (fingerprint) DO UPDATE SET prefix_len = excluded.prefix_len, \
+           offset = excluded.offset, lines = excluded.lines, \
+           path = coalesce(excluded.path, path), dev = excluded.dev, inode = excluded.inode, \
+           updated_at = excluded.updated_at",
+    )?
+    .execute(params![
+        fp,
+        identity.prefix_len() as i64,
+        to.offset as i64,
+        to.lines as i64,
+        identity.path.as_deref(),
+        dev,
+        inode
+    ])?;
+    Ok(())
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(50u64 << attempt.min(5)).min(Duration::from_secs(1))
+}
+
+/// Maps SQLite's error codes onto the cases callers handle differently.
+pub(crate) fn classify(e: rusqlite::Error, path: &Path) -> DbError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => DbError::Busy {
+            path: path.to_owned(),
+        },
+        Some(ErrorCode::DiskFull) => DbError::DiskFull {
+            path: path.to_owned(),
+        },
+        _ => DbError::Sqlite {
+            path: path.to_owned(),
+            source: e,
+        },
+    }
+}
