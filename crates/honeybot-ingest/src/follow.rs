@@ -81,8 +81,18 @@ pub struct TailFile {
     /// Inside a line longer than [`MAX_LINE`]: its bytes are dropped, `skipped` counts them.
     discarding: bool,
     skipped: u64,
-    /// Scratch buffer for reads.
+    /// Scratch buffers for reads and prefix checks.
     chunk: Vec<u8>,
+    scratch: Vec<u8>,
+}
+
+/// What [`TailFile::read_lines`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadResult {
+    /// Lines handed out.
+    pub lines: u64,
+    /// The file was found truncated (its first bytes changed): stop reading it.
+    pub truncated: bool,
 }
 
 impl TailFile {
@@ -109,6 +119,7 @@ impl TailFile {
             discarding: false,
             skipped: 0,
             chunk: Vec::new(),
+            scratch: Vec::new(),
         };
         tail.fill_prefix()?;
         Ok(Some(tail))
@@ -190,13 +201,18 @@ impl TailFile {
 
     /// Read what was appended since the last call and hand each complete line to
     /// `on_line`, stopping after about `max_bytes` read or exactly `max_lines` lines (the
-    /// rest is read again next time). Returns the number of lines handed out.
+    /// rest is read again next time).
+    ///
+    /// Every chunk is checked against the file's first bytes after it was read: if the
+    /// file was truncated and written again past our position (copytruncate between two
+    /// scans), the chunk belongs to new content and is not handed out; the result says
+    /// `truncated` and this file must not be read further.
     pub fn read_lines(
         &mut self,
         max_bytes: usize,
         max_lines: u64,
         mut on_line: impl FnMut(Line<'_>),
-    ) -> Result<u64, FollowError> {
+    ) -> Result<ReadResult, FollowError> {
         let mut total = 0;
         let mut handed = 0;
         while total < max_bytes && handed < max_lines {
@@ -208,6 +224,12 @@ impl TailFile {
             };
             if n == 0 {
                 break;
+            }
+            if !self.prefix_intact()? {
+                return Ok(ReadResult {
+                    lines: handed,
+                    truncated: true,
+                });
             }
             self.read_pos += n as u64;
             total += n;
@@ -226,7 +248,24 @@ impl TailFile {
                 break;
             }
         }
-        Ok(handed)
+        Ok(ReadResult {
+            lines: handed,
+            truncated: false,
+        })
+    }
+
+    /// Whether the file still starts with the bytes we know.
+    fn prefix_intact(&mut self) -> Result<bool, FollowError> {
+        if self.prefix.is_empty() {
+            return Ok(true);
+        }
+        let mut now = std::mem::take(&mut self.scratch);
+        now.resize(self.prefix.len(), 0);
+        let n = read_full_at(&self.file, &mut now, 0)
+            .map_err(|e| FollowError::new("cannot read log", &self.path, e))?;
+        let intact = n == self.prefix.len() && now == self.prefix;
+        self.scratch = now;
+        Ok(intact)
     }
 
     /// Split `data` (the bytes following `pending`) into lines. Returns true when it
@@ -324,13 +363,8 @@ impl TailFile {
         }
         // Truncated and written past our position again before we looked: the first
         // bytes differ from the ones we know.
-        if !self.prefix.is_empty() {
-            let mut now = vec![0u8; self.prefix.len()];
-            let n = read_full_at(&self.file, &mut now, 0)
-                .map_err(|e| FollowError::new("cannot read log", &self.path, e))?;
-            if n < self.prefix.len() || now != self.prefix {
-                return Ok(PathState::Truncated);
-            }
+        if !self.prefix_intact()? {
+            return Ok(PathState::Truncated);
         }
         Ok(PathState::Same)
     }
@@ -355,4 +389,163 @@ fn read_full_at(file: &File, buf: &mut [u8], mut offset: u64) -> io::Result<usiz
         }
     }
     Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn collect(tail: &mut TailFile, max_lines: u64) -> Vec<String> {
+        let mut out = Vec::new();
+        let r = tail
+            .read_lines(usize::MAX, max_lines, |l| match l {
+                Line::Complete(b) => out.push(String::from_utf8_lossy(b).into_owned()),
+                Line::TooLong => out.push("<too long>".into()),
+            })
+            .expect("read");
+        assert!(!r.truncated);
+        out
+    }
+
+    fn append(path: &Path, data: &[u8]) {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .expect("open for append");
+        f.write_all(data).expect("append");
+    }
+
+    #[test]
+    fn partial_last_line_waits_for_its_newline() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("access.log");
+        append(&path, b"one\ntw");
+        let mut tail = TailFile::open(&path).expect("open").expect("exists");
+        assert_eq!(collect(&mut tail, u64::MAX), ["one\n"]);
+        assert_eq!(
+            tail.cursor(),
+            Cursor {
+                offset: 4,
+                lines: 1
+            }
+        );
+        append(&path, b"o\nthree");
+        assert_eq!(collect(&mut tail, u64::MAX), ["two\n"]);
+        assert_eq!(
+            tail.cursor(),
+            Cursor {
+                offset: 8,
+                lines: 2
+            }
+        );
+        append(&path, b"\n");
+        assert_eq!(collect(&mut tail, u64::MAX), ["three\n"]);
+        assert_eq!(
+            tail.cursor(),
+            Cursor {
+                offset: 14,
+                lines: 3
+            }
+        );
+    }
+
+    #[test]
+    fn line_limit_stops_on_a_boundary_and_continues_there() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("access.log");
+        append(&path, b"a\nb\nc\nd\ne");
+        let mut tail = TailFile::open(&path).expect("open").expect("exists");
+        assert_eq!(collect(&mut tail, 2), ["a\n", "b\n"]);
+        assert_eq!(
+            tail.cursor(),
+            Cursor {
+                offset: 4,
+                lines: 2
+            }
+        );
+        assert_eq!(collect(&mut tail, 2), ["c\n", "d\n"]);
+        append(&path, b"\n");
+        assert_eq!(collect(&mut tail, 2), ["e\n"]);
+    }
+
+    #[test]
+    fn resume_starts_after_the_cursor() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("access.log");
+        append(&path, b"a\nb\nc\n");
+        let mut tail = TailFile::open(&path).expect("open").expect("exists");
+        tail.resume(Cursor {
+            offset: 2,
+            lines: 1,
+        });
+        assert_eq!(collect(&mut tail, u64::MAX), ["b\n", "c\n"]);
+        assert_eq!(
+            tail.cursor(),
+            Cursor {
+                offset: 6,
+                lines: 3
+            }
+        );
+        assert_eq!(
+            tail.identity().fingerprint_hex(),
+            FileIdentity::from_prefix(b"a\nb\nc\n").fingerprint_hex()
+        );
+    }
+
+    #[test]
+    fn overlong_line_is_skipped_and_counted_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("access.log");
+        append(&path, b"ok\n");
+        append(&path, &vec![b'x'; MAX_LINE * 3]);
+        let mut tail = TailFile::open(&path).expect("open").expect("exists");
+        assert_eq!(collect(&mut tail, u64::MAX), ["ok\n"]);
+        append(&path, b"x\nnext\n");
+        assert_eq!(collect(&mut tail, u64::MAX), ["<too long>", "next\n"]);
+        let len = std::fs::metadata(&path).expect("stat").len();
+        assert_eq!(
+            tail.cursor(),
+            Cursor {
+                offset: len,
+                lines: 3
+            }
+        );
+    }
+
+    #[test]
+    fn rotation_states_are_told_apart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("access.log");
+        append(&path, b"first line\n");
+        let mut tail = TailFile::open(&path).expect("open").expect("exists");
+        collect(&mut tail, u64::MAX);
+        assert_eq!(tail.check_path().expect("stat"), PathState::Same);
+
+        // copytruncate, then written past the old position before we looked
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .expect("open")
+            .set_len(0)
+            .expect("truncate");
+        assert_eq!(tail.check_path().expect("stat"), PathState::Truncated);
+        append(&path, b"other content, longer\n");
+        assert_eq!(tail.check_path().expect("stat"), PathState::Truncated);
+
+        // Reading never hands out the new content as a continuation of the old.
+        append(&path, b"more and more and more content\n");
+        let mut handed = 0;
+        let r = tail
+            .read_lines(usize::MAX, u64::MAX, |_| handed += 1)
+            .expect("read");
+        assert!(r.truncated);
+        assert_eq!((r.lines, handed), (0, 0));
+
+        std::fs::rename(&path, dir.path().join("access.log.1")).expect("rename");
+        assert_eq!(tail.check_path().expect("stat"), PathState::Missing);
+        append(&path, b"new file\n");
+        assert_eq!(tail.check_path().expect("stat"), PathState::Replaced);
+    }
 }

@@ -596,7 +596,7 @@ impl Tracked {
     }
 
     /// Read new lines into the batch (up to `batch_lines` in it). Returns whether more is
-    /// waiting (budget used up or batch full).
+    /// waiting (budget used up or batch full). A file found truncated is `finished`.
     fn read(&mut self, batch_lines: u64, now: Instant) -> Result<bool, FollowError> {
         if self.finished || !self.resumed {
             return Ok(false);
@@ -613,11 +613,14 @@ impl Tracked {
             },
             Line::TooLong => batch.add_malformed(&ParseError::TooLong),
         })?;
-        if got > 0 {
+        if got.lines > 0 {
             self.last_growth = now;
             self.batch_since.get_or_insert(now);
         }
-        Ok(got == room)
+        if got.truncated {
+            self.finished = true;
+        }
+        Ok(got.lines == room)
     }
 
     /// A rotated-away file can be dropped: nothing uncommitted, and it stopped growing.
@@ -723,6 +726,7 @@ impl Source {
                 }
             }
             let state = match cur.tail.check_path() {
+                Ok(_) if cur.finished => PathState::Truncated,
                 Ok(s) => s,
                 Err(err) => {
                     result = Err(err.into());
