@@ -347,7 +347,8 @@ impl Ingest {
                     }
                 }
             }
-            src.draining.retain(|t| !t.done(now));
+            let replaced = src.current.is_some();
+            src.draining.retain(|t| !t.done(now, replaced));
         }
         match failure {
             Some(err) => self.record_fault(err, now, notifier),
@@ -623,10 +624,12 @@ impl Tracked {
         Ok(got.lines == room)
     }
 
-    /// A rotated-away file can be dropped: nothing uncommitted, and it stopped growing.
-    fn done(&self, now: Instant) -> bool {
+    /// A rotated-away file can be dropped: nothing uncommitted, and either truncated, or
+    /// a new file took its name (`replaced`) and it has not grown for [`DRAIN_GRACE`]. A
+    /// file that vanished without a successor stays open: nginx may still write to it.
+    fn done(&self, now: Instant, replaced: bool) -> bool {
         self.batch.is_empty()
-            && (self.finished || now.duration_since(self.last_growth) >= DRAIN_GRACE)
+            && (self.finished || (replaced && now.duration_since(self.last_growth) >= DRAIN_GRACE))
     }
 }
 
@@ -757,7 +760,8 @@ impl Source {
                 }
             }
         }
-        self.draining.retain(|t| !t.done(now));
+        let replaced = self.current.is_some();
+        self.draining.retain(|t| !t.done(now, replaced));
         self.report(result);
         more
     }
