@@ -9,7 +9,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, pa
 use crate::batch::{Batch, Interner, Map};
 use crate::identity::FileIdentity;
 use crate::schema::{self, MigrateError};
-use crate::timefmt::{DateKey, date_text, iso_utc};
+use crate::timefmt::{DateKey, date_text};
 use crate::{DbError, DbOptions, IpMode, SCHEMA_VERSION};
 
 /// How far into a log file the database has counted.
@@ -80,39 +80,13 @@ impl Dim {
         Dim::Accept,
     ];
 
-    fn upsert_sql(self) -> &'static str {
+    fn sql(self) -> &'static DimSql {
         match self {
-            Dim::Ip => UPSERT_IP,
-            Dim::UserAgent => UPSERT_UA,
-            Dim::Path => UPSERT_PATH,
-            Dim::Referrer => UPSERT_REFERRER,
-            Dim::Accept => UPSERT_ACCEPT,
-        }
-    }
-
-    fn lower_sql(self) -> &'static str {
-        match self {
-            Dim::Ip => "UPDATE ips SET first_seen = ?2 WHERE id = ?1 AND first_seen > ?2",
-            Dim::UserAgent => {
-                "UPDATE user_agents SET first_seen = ?2 WHERE id = ?1 AND first_seen > ?2"
-            }
-            Dim::Path => "UPDATE paths SET first_seen = ?2 WHERE id = ?1 AND first_seen > ?2",
-            Dim::Referrer => {
-                "UPDATE referrers SET first_seen = ?2 WHERE id = ?1 AND first_seen > ?2"
-            }
-            Dim::Accept => {
-                "UPDATE accept_values SET first_seen = ?2 WHERE id = ?1 AND first_seen > ?2"
-            }
-        }
-    }
-
-    fn max_id_sql(self) -> &'static str {
-        match self {
-            Dim::Ip => "SELECT coalesce(max(id), 0) FROM ips",
-            Dim::UserAgent => "SELECT coalesce(max(id), 0) FROM user_agents",
-            Dim::Path => "SELECT coalesce(max(id), 0) FROM paths",
-            Dim::Referrer => "SELECT coalesce(max(id), 0) FROM referrers",
-            Dim::Accept => "SELECT coalesce(max(id), 0) FROM accept_values",
+            Dim::Ip => &IPS,
+            Dim::UserAgent => &USER_AGENTS,
+            Dim::Path => &PATHS,
+            Dim::Referrer => &REFERRERS,
+            Dim::Accept => &ACCEPT_VALUES,
         }
     }
 
@@ -127,22 +101,36 @@ impl Dim {
     }
 }
 
-macro_rules! upsert_dim {
+/// The statements of one dimension table.
+#[derive(Debug)]
+struct DimSql {
+    find: &'static str,
+    insert: &'static str,
+    lower: &'static str,
+}
+
+macro_rules! dim_sql {
     ($table:literal) => {
-        concat!(
-            "INSERT INTO ",
-            $table,
-            " (value, first_seen) VALUES (?1, ?2) ",
-            "ON CONFLICT (value) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen) ",
-            "RETURNING id"
-        )
+        DimSql {
+            find: concat!("SELECT id, first_seen FROM ", $table, " WHERE value = ?1"),
+            insert: concat!(
+                "INSERT INTO ",
+                $table,
+                " (value, first_seen) VALUES (?1, ?2) ON CONFLICT (value) DO NOTHING"
+            ),
+            lower: concat!(
+                "UPDATE ",
+                $table,
+                " SET first_seen = ?2 WHERE id = ?1 AND first_seen > ?2"
+            ),
+        }
     };
 }
-const UPSERT_IP: &str = upsert_dim!("ips");
-const UPSERT_UA: &str = upsert_dim!("user_agents");
-const UPSERT_PATH: &str = upsert_dim!("paths");
-const UPSERT_REFERRER: &str = upsert_dim!("referrers");
-const UPSERT_ACCEPT: &str = upsert_dim!("accept_values");
+const IPS: DimSql = dim_sql!("ips");
+const USER_AGENTS: DimSql = dim_sql!("user_agents");
+const PATHS: DimSql = dim_sql!("paths");
+const REFERRERS: DimSql = dim_sql!("referrers");
+const ACCEPT_VALUES: DimSql = dim_sql!("accept_values");
 
 const UPSERT_FACT: &str = "INSERT INTO daily_logs (date, ip_id, ua_id, path_id, status, count) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
@@ -198,6 +186,9 @@ pub struct HoneyDb {
     path: PathBuf,
     options: DbOptions,
     caches: [IdCache; 5],
+    /// The cursor this handle last read or wrote per file fingerprint: a commit whose
+    /// stored cursor differs was raced by another importer and is refused.
+    observed: Map<String, Cursor>,
 }
 
 impl HoneyDb {
@@ -240,6 +231,7 @@ impl HoneyDb {
             path,
             options: options.clone(),
             caches: Default::default(),
+            observed: Map::default(),
         })
     }
 
@@ -264,10 +256,13 @@ impl HoneyDb {
     }
 
     /// The committed cursor of a file, if any part of it was imported before.
-    pub fn cursor(&self, identity: &FileIdentity) -> Result<Option<Cursor>, DbError> {
-        find_cursor(&self.conn, identity)
+    pub fn cursor(&mut self, identity: &FileIdentity) -> Result<Option<Cursor>, DbError> {
+        let found = find_cursor(&self.conn, identity)
             .map(|found| found.map(|(_, c)| c))
-            .map_err(|e| classify(e, &self.path))
+            .map_err(|e| classify(e, &self.path))?;
+        self.observed
+            .insert(identity.fingerprint_hex(), found.unwrap_or_default());
+        Ok(found)
     }
 
     /// Writes the batch, its kv counters and (when given) the file cursor that covers it
@@ -281,8 +276,13 @@ impl HoneyDb {
     ) -> Result<CommitStats, CommitFailed> {
         let mut attempt = 0;
         loop {
-            match self.try_commit(&batch, cursor) {
+            let expected =
+                cursor.and_then(|(id, _)| self.observed.get(&id.fingerprint_hex()).copied());
+            match self.try_commit(&batch, cursor, expected) {
                 Ok((stats, pending)) => {
+                    if let Some((identity, to)) = cursor {
+                        self.observed.insert(identity.fingerprint_hex(), to);
+                    }
                     let cap = self.options.id_cache_entries;
                     for (dim, value, id, seen) in pending {
                         self.caches[dim].insert(value, id, seen, cap);
@@ -290,7 +290,15 @@ impl HoneyDb {
                     return Ok(stats);
                 }
                 Err(e) => {
-                    let error = classify(e, &self.path);
+                    let error = match e {
+                        TxError::Sqlite(e) => classify(e, &self.path),
+                        TxError::CursorMoved => DbError::CursorConflict {
+                            path: self.path.clone(),
+                            file: cursor
+                                .and_then(|(id, _)| id.path.clone())
+                                .unwrap_or_else(|| "a log".to_owned()),
+                        },
+                    };
                     if matches!(error, DbError::Busy { .. }) && attempt < self.options.busy_retries
                     {
                         std::thread::sleep(backoff(attempt));
@@ -312,7 +320,8 @@ impl HoneyDb {
         &mut self,
         batch: &Batch,
         cursor: Option<(&FileIdentity, Cursor)>,
-    ) -> rusqlite::Result<(CommitStats, PendingIds)> {
+        expected: Option<Cursor>,
+    ) -> Result<(CommitStats, PendingIds), TxError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -421,10 +430,28 @@ impl HoneyDb {
             }
         }
         if let Some((identity, to)) = cursor {
-            write_cursor(&tx, identity, to)?;
+            let stored = find_cursor(&tx, identity)?;
+            if let Some(expected) = expected
+                && stored.as_ref().map_or(Cursor::default(), |(_, c)| *c) != expected
+            {
+                return Err(TxError::CursorMoved);
+            }
+            write_cursor(&tx, identity, stored.map(|(fp, _)| fp), to)?;
         }
         tx.commit()?;
         Ok((stats, pending))
+    }
+}
+
+/// Why one commit attempt failed.
+enum TxError {
+    Sqlite(rusqlite::Error),
+    CursorMoved,
+}
+
+impl From<rusqlite::Error> for TxError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Sqlite(e)
     }
 }
 
@@ -476,7 +503,7 @@ fn resolve_dim(
         .iter()
         .map(|(raw, &(local, seen))| {
             let (mut text, escaped) = stored_text(raw);
-            if let Some(mode) = ip_mode {
+            if let Some(mode) = ip_mode.filter(|m| **m != IpMode::Full) {
                 text = mode.apply(&text);
             }
             (text, escaped, local, seen)
@@ -484,25 +511,26 @@ fn resolve_dim(
         .collect();
     // Index order: inserting sorted keys touches each index page once.
     values.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let max_before: i64 = tx.query_row(dim.max_id_sql(), [], |r| r.get(0))?;
-    let mut upsert = tx.prepare_cached(dim.upsert_sql())?;
-    let mut lower = tx.prepare_cached(dim.lower_sql())?;
+    let sql = dim.sql();
+    let mut find = tx.prepare_cached(sql.find)?;
+    let mut insert = tx.prepare_cached(sql.insert)?;
+    let mut lower = tx.prepare_cached(sql.lower)?;
     for (text, escaped, local, seen) in values {
-        if let Some((id, known_seen)) = cache.get(&text) {
-            if seen < known_seen {
-                lower.execute(params![id, iso_utc(seen)])?;
-                pending.push((cache_index, text.into_boxed_str(), id, seen));
+        let (id, known_seen) = match cache.get(&text) {
+            Some(hit) => hit,
+            // Try the insert first: in a growing history most uncached values are new.
+            None if insert.execute(params![text, seen])? == 1 => {
+                out.new_values += 1;
+                out.new_escaped += u64::from(escaped);
+                (tx.last_insert_rowid(), seen)
             }
-            out.ids[local as usize] = id;
-            continue;
-        }
-        let id: i64 = upsert.query_row(params![text, iso_utc(seen)], |r| r.get(0))?;
-        if id > max_before {
-            out.new_values += 1;
-            out.new_escaped += u64::from(escaped);
+            None => find.query_row(params![text], |r| Ok((r.get(0)?, r.get(1)?)))?,
+        };
+        if seen < known_seen {
+            lower.execute(params![id, seen])?;
         }
         out.ids[local as usize] = id;
-        pending.push((cache_index, text.into_boxed_str(), id, seen));
+        pending.push((cache_index, text.into_boxed_str(), id, seen.min(known_seen)));
     }
     Ok(out)
 }
@@ -569,10 +597,11 @@ fn find_cursor(
 fn write_cursor(
     tx: &rusqlite::Transaction<'_>,
     identity: &FileIdentity,
+    stored_fp: Option<String>,
     to: Cursor,
 ) -> rusqlite::Result<()> {
     let fp = identity.fingerprint_hex();
-    if let Some((old_fp, _)) = find_cursor(tx, identity)?
+    if let Some(old_fp) = stored_fp
         && old_fp != fp
     {
         // The file grew past the prefix it was known by: re-key its cursor.

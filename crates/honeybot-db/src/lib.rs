@@ -67,8 +67,9 @@ pub struct DbOptions {
     /// How many times [`HoneyDb::commit`] retries a busy database (with growing pauses)
     /// before it gives up with [`DbError::Busy`].
     pub busy_retries: u32,
-    /// Upper bound on the number of dimension values (IPs, user agents, paths, ...) whose
-    /// row ids are kept in memory; keeps a long-running importer's memory flat.
+    /// How many values per dimension (IPs, user agents, paths, ...) have their row ids
+    /// remembered (two generations of this size at most); keeps a long-running importer's
+    /// memory flat.
     pub id_cache_entries: usize,
 }
 
@@ -79,7 +80,7 @@ impl Default for DbOptions {
             time_zone: TimeZonePolicy::LocalToLog,
             busy_timeout: Duration::from_secs(5),
             busy_retries: 5,
-            id_cache_entries: 100_000,
+            id_cache_entries: 20_000,
         }
     }
 }
@@ -93,6 +94,13 @@ pub enum DbError {
     /// The disk (or the database size limit) is full; nothing of the batch was written.
     #[error("disk full while writing database {path}")]
     DiskFull { path: PathBuf },
+    /// Another importer moved the file's cursor since this one read it; nothing of the
+    /// batch was written (it would have counted lines twice).
+    #[error(
+        "import cursor of {file} in database {path} was moved by another importer; \
+         run one importer per log file"
+    )]
+    CursorConflict { path: PathBuf, file: String },
     /// The file was written by a newer Honeybot.
     #[error("database {path} has schema version {found}, newer than this program's {supported}")]
     TooNew {

@@ -13,27 +13,27 @@ const MIGRATIONS: &[&str] = &[
 CREATE TABLE ips (
     id         INTEGER PRIMARY KEY,
     value      TEXT NOT NULL UNIQUE,
-    first_seen TEXT NOT NULL
+    first_seen INTEGER NOT NULL
 );
 CREATE TABLE user_agents (
     id         INTEGER PRIMARY KEY,
     value      TEXT NOT NULL UNIQUE,
-    first_seen TEXT NOT NULL
+    first_seen INTEGER NOT NULL
 );
 CREATE TABLE paths (
     id         INTEGER PRIMARY KEY,
     value      TEXT NOT NULL UNIQUE,
-    first_seen TEXT NOT NULL
+    first_seen INTEGER NOT NULL
 );
 CREATE TABLE referrers (
     id         INTEGER PRIMARY KEY,
     value      TEXT NOT NULL UNIQUE,
-    first_seen TEXT NOT NULL
+    first_seen INTEGER NOT NULL
 );
 CREATE TABLE accept_values (
     id         INTEGER PRIMARY KEY,
     value      TEXT NOT NULL UNIQUE,
-    first_seen TEXT NOT NULL
+    first_seen INTEGER NOT NULL
 );
 CREATE TABLE daily_logs (
     date    TEXT    NOT NULL,
