@@ -573,7 +573,7 @@ impl Tracked {
     }
 
     /// Look the cursor up once the file has its first bytes.
-    fn try_resume(&mut self, db: &HoneyDb) -> Result<(), SourceError> {
+    fn try_resume(&mut self, db: &mut HoneyDb) -> Result<(), SourceError> {
         if self.resumed {
             return Ok(());
         }
