@@ -19,6 +19,13 @@ pub struct PathCount {
     pub requests: u64,
 }
 
+/// Requests per user agent.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UserAgentCount {
+    pub user_agent: String,
+    pub requests: u64,
+}
+
 /// What the history holds, in a few numbers.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
@@ -32,11 +39,13 @@ pub struct Summary {
     pub paths: u64,
     pub status_mix: Vec<StatusCount>,
     pub top_paths: Vec<PathCount>,
+    pub top_user_agents: Vec<UserAgentCount>,
     /// Lines that were not access-log lines, over all imports.
     pub lines_malformed: u64,
 }
 
-/// The summary of the whole history, with the `top` most requested paths.
+/// The summary of the whole history, with the `top` most requested paths and the `top`
+/// busiest user agents.
 pub fn summary(db: &HoneyDb, top: usize) -> Result<Summary, DbError> {
     summary_inner(db, top).map_err(|e| classify(e, db.path()))
 }
@@ -82,6 +91,20 @@ fn summary_inner(db: &HoneyDb, top: usize) -> rusqlite::Result<Summary> {
             })
         })?
         .collect::<Result<_, _>>()?;
+    let top_user_agents = conn
+        .prepare(
+            "SELECT u.value, t.n FROM \
+               (SELECT ua_id, sum(count) AS n FROM daily_logs GROUP BY ua_id \
+                ORDER BY n DESC, ua_id LIMIT ?1) AS t \
+             JOIN user_agents AS u ON u.id = t.ua_id ORDER BY t.n DESC, u.value",
+        )?
+        .query_map(params![top as i64], |r| {
+            Ok(UserAgentCount {
+                user_agent: r.get(0)?,
+                requests: r.get::<_, i64>(1)? as u64,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
     Ok(Summary {
         requests: requests as u64,
         days: days as u64,
@@ -92,6 +115,7 @@ fn summary_inner(db: &HoneyDb, top: usize) -> rusqlite::Result<Summary> {
         paths,
         status_mix,
         top_paths,
+        top_user_agents,
         lines_malformed,
     })
 }

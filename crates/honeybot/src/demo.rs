@@ -10,6 +10,9 @@ use crate::{DemoArgs, emit};
 /// One synthetic week of a small site in the Honeybot extended log format.
 const SAMPLE_LOG: &[u8] = include_bytes!("../data/sample-access.log");
 
+/// How many paths and user agents the summary lists.
+const TOP: usize = 10;
+
 pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let mut db = HoneyDb::open(&args.db, &DbOptions::default())?;
     let stats = import(
@@ -18,7 +21,7 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<()> {
         &ImportOptions::new("sample-access.log (bundled)"),
         |_| {},
     )?;
-    let summary = report::summary(&db, 10)?;
+    let summary = report::summary(&db, TOP)?;
     let mut out = String::new();
     let db_path = for_terminal(&args.db.display().to_string());
     if stats.lines_skipped_duplicate == stats.lines_total {
@@ -53,5 +56,27 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<()> {
     for p in &summary.top_paths {
         writeln!(out, "    {:>7}  {}", p.requests, for_terminal(&p.path))?;
     }
+    writeln!(out, "  top user agents")?;
+    for u in &summary.top_user_agents {
+        let ua = if u.user_agent.is_empty() {
+            "(none)"
+        } else {
+            &u.user_agent
+        };
+        writeln!(
+            out,
+            "    {:>7}  {}",
+            u.requests,
+            for_terminal(&shorten(ua, 100))
+        )?;
+    }
     emit(&out)
+}
+
+/// At most `max` characters of `text`, with `…` when cut.
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
 }
