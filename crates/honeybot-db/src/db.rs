@@ -189,6 +189,8 @@ pub struct HoneyDb {
     /// The cursor this handle last read or wrote per file fingerprint: a commit whose
     /// stored cursor differs was raced by another importer and is refused.
     observed: Map<String, Cursor>,
+    /// Whether this handle's IP mode was checked against (or recorded in) the database.
+    ip_mode_checked: bool,
 }
 
 impl HoneyDb {
@@ -232,6 +234,7 @@ impl HoneyDb {
             options: options.clone(),
             caches: Default::default(),
             observed: Map::default(),
+            ip_mode_checked: false,
         })
     }
 
@@ -280,6 +283,7 @@ impl HoneyDb {
                 cursor.and_then(|(id, _)| self.observed.get(&id.fingerprint_hex()).copied());
             match self.try_commit(&batch, cursor, expected) {
                 Ok((stats, pending)) => {
+                    self.ip_mode_checked = true;
                     if let Some((identity, to)) = cursor {
                         self.observed.insert(identity.fingerprint_hex(), to);
                     }
@@ -292,6 +296,11 @@ impl HoneyDb {
                 Err(e) => {
                     let error = match e {
                         TxError::Sqlite(e) => classify(e, &self.path),
+                        TxError::IpMode(stored) => DbError::IpModeMismatch {
+                            path: self.path.clone(),
+                            stored,
+                            requested: self.options.ip_mode.stored_label(),
+                        },
                         TxError::CursorMoved => DbError::CursorConflict {
                             path: self.path.clone(),
                             file: cursor
@@ -325,6 +334,9 @@ impl HoneyDb {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if !self.ip_mode_checked {
+            check_ip_mode(&tx, &self.options.ip_mode)?;
+        }
         let mut stats = CommitStats {
             lines_parsed: batch.lines_parsed,
             lines_malformed: batch.lines_malformed,
@@ -447,6 +459,8 @@ impl HoneyDb {
 enum TxError {
     Sqlite(rusqlite::Error),
     CursorMoved,
+    /// The database records another IP mode (the stored label).
+    IpMode(String),
 }
 
 impl From<rusqlite::Error> for TxError {
@@ -631,6 +645,28 @@ fn write_cursor(
         inode
     ])?;
     Ok(())
+}
+
+/// Records the IP mode in a database written for the first time; refuses to write client
+/// addresses under a different one. Readers never need to know the mode.
+fn check_ip_mode(conn: &Connection, mode: &IpMode) -> Result<(), TxError> {
+    let label = mode.stored_label();
+    conn.execute(
+        "INSERT INTO kv_store (key, value, updated_at) \
+         VALUES ('ip_mode', ?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) \
+         ON CONFLICT (key) DO NOTHING",
+        [&label],
+    )?;
+    let stored: String = conn.query_row(
+        "SELECT value FROM kv_store WHERE key = 'ip_mode'",
+        [],
+        |r| r.get(0),
+    )?;
+    if stored == label {
+        Ok(())
+    } else {
+        Err(TxError::IpMode(stored))
+    }
 }
 
 fn backoff(attempt: u32) -> Duration {

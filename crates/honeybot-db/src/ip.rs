@@ -95,6 +95,19 @@ impl IpMode {
         }
     }
 
+    /// What `kv_store.ip_mode` records: the mode, and for `hash` a short fingerprint of the
+    /// key (it reveals nothing usable about the key, but tells two keys apart).
+    pub(crate) fn stored_label(&self) -> String {
+        match self {
+            Self::Hash { key } => {
+                let check = blake3::derive_key("honeybot 2026 ip hash key check v1", key);
+                let hex = blake3::Hash::from_bytes(check).to_hex();
+                format!("hash (key {})", &hex.as_str()[..8])
+            }
+            other => other.name().to_owned(),
+        }
+    }
+
     /// The config spelling of this mode.
     pub fn name(&self) -> &'static str {
         match self {

@@ -101,6 +101,17 @@ pub enum DbError {
          run one importer per log file"
     )]
     CursorConflict { path: PathBuf, file: String },
+    /// The database already holds client addresses stored under another IP mode (or hash
+    /// key); mixing them would count one client as two.
+    #[error(
+        "database {path} stores client addresses as {stored}, not {requested}; \
+         use the same IP mode (and key) or a new database"
+    )]
+    IpModeMismatch {
+        path: PathBuf,
+        stored: String,
+        requested: String,
+    },
     /// The file was written by a newer Honeybot.
     #[error("database {path} has schema version {found}, newer than this program's {supported}")]
     TooNew {

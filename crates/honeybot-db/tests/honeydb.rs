@@ -725,3 +725,40 @@ proptest! {
         prop_assert_eq!(strings(&chunked, kv), strings(&once, kv));
     }
 }
+
+#[test]
+fn a_database_keeps_the_ip_mode_it_was_first_written_with() {
+    let (_dir, path) = temp_db();
+    let import_with = |ip_mode: IpMode, log: &str| {
+        let mut db = HoneyDb::open(
+            &path,
+            &DbOptions {
+                ip_mode,
+                ..DbOptions::default()
+            },
+        )
+        .expect("open: readers need not know the IP mode");
+        import(
+            &mut db,
+            log.as_bytes(),
+            &ImportOptions::new("a.log"),
+            |_| {},
+        )
+    };
+    let key = b"a key of at least sixteen bytes".to_vec();
+    let first = ten_lines();
+    let grown = format!(
+        "{first}{}",
+        line("192.0.2.1", "17/Nov/2026:10:00:00 +0000", "/", 200, "x")
+    );
+    import_with(IpMode::Hash { key: key.clone() }, &first).expect("first import");
+    match import_with(IpMode::Full, &grown) {
+        Err(honeybot_db::ImportError::Db(err @ DbError::IpModeMismatch { .. })) => {
+            assert!(err.to_string().contains("hash"), "{err}");
+        }
+        other => panic!("expected IpModeMismatch, got {other:?}"),
+    }
+    assert_eq!(requests(&path), 10, "nothing written under the wrong mode");
+    import_with(IpMode::Hash { key }, &grown).expect("same mode and key");
+    assert_eq!(requests(&path), 11);
+}
