@@ -762,3 +762,23 @@ fn a_database_keeps_the_ip_mode_it_was_first_written_with() {
     import_with(IpMode::Hash { key }, &grown).expect("same mode and key");
     assert_eq!(requests(&path), 11);
 }
+
+#[test]
+fn overlong_lines_are_counted_once_as_malformed() {
+    let (_dir, path) = temp_db();
+    let mut db = open(&path);
+    let ok = line("192.0.2.1", "16/Nov/2026:10:00:00 +0000", "/", 200, "ua");
+    // One line longer than the parser's limit, one longer than the importer's buffer.
+    let long = format!("{}\n", "x".repeat(honeybot_logparse::MAX_LINE_LEN + 10));
+    let huge = format!("{}\n", "y".repeat(3 << 20));
+    let log = [ok.as_str(), &long, &ok, &huge, &ok, &huge[..huge.len() - 1]].concat();
+    let stats = import_bytes(&mut db, log.as_bytes(), "long.log");
+    assert_eq!(
+        (stats.lines_total, stats.lines_parsed, stats.lines_malformed),
+        (6, 3, 3)
+    );
+    assert_eq!(stats.malformed_by_kind.get("too_long"), Some(&3));
+    let again = import_bytes(&mut db, log.as_bytes(), "long.log");
+    assert_eq!(again.lines_skipped_duplicate, 6);
+    assert_eq!(requests(&path), 3);
+}
