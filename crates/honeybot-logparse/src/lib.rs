@@ -4,7 +4,7 @@
 //! - `common`:   `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent`
 //! - `combined`: common + ` "$http_referer" "$http_user_agent"`
 //! - vhost-prefixed: `$host ` in front of either (Apache `%v %h %l %u %t ...`)
-//! - combined with extra trailing quoted fields (e.g. `"$http_x_forwarded_for"`)
+//! - combined with extra trailing fields (e.g. `"$http_x_forwarded_for"`, `$request_time`)
 //! - Honeybot extended: combined + ` Accept:"$http_accept" MarkdownServed:$serve_markdown`
 //!   (optionally followed by ` Host:"$host" RequestTime:$request_time`)
 //!
@@ -66,7 +66,8 @@ pub struct Entry<'a> {
 pub enum Format {
     Common,
     Combined,
-    /// Combined plus one or more unnamed trailing quoted fields.
+    /// Combined plus more trailing fields: quoted (`"$http_x_forwarded_for"`), bare tokens
+    /// (`$request_time`) or `Name:value` fields other than the Honeybot extended ones.
     CombinedExtra,
     HoneybotExtended,
 }

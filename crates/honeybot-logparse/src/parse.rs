@@ -124,13 +124,19 @@ fn parse_head(head: &[u8]) -> Result<Head<'_>, ParseError> {
     }
     let (vhost, addr, user) = if found == 2 {
         (None, tokens[0], rest)
-    } else if tokens[2] == b"-" && tokens[1] != b"-" && is_address(tokens[1]) {
+    } else if tokens[2] == b"-"
+        && tokens[1] != b"-"
+        && is_address(tokens[1])
+        && is_address(tokens[0])
+    {
         // Vhost prefix: `VHOST ADDR - USER`.
         (Some(tokens[0]), tokens[1], rest)
     } else {
-        // `ADDR IDENT USER WITH SPACES`: the user is everything after the ident.
-        if tokens[1].is_empty() {
-            return Err(ParseError::MissingIdent);
+        // `ADDR - USER WITH SPACES`: the user is everything after the ident. Only with the
+        // usual `-` ident, so a syslog prefix (`Jan 1 00:00:00 host nginx: ADDR - -`) is
+        // rejected instead of read as the address `Jan`.
+        if tokens[1] != b"-" {
+            return Err(ParseError::BadAddress);
         }
         let user_start = tokens[0].len() + 1 + tokens[1].len() + 1;
         (None, tokens[0], &head[user_start..])
@@ -302,7 +308,20 @@ fn parse_tail<'a>(rest: &'a [u8], entry: &mut Entry<'a>) -> Result<(), ParseErro
             let (value, after) = value_field(v)?;
             (value, after, &mut entry.request_time)
         } else {
-            return Err(ParseError::TrailingGarbage);
+            // Any other field a log format appends: a bare token (`0.004`) or an unknown
+            // `Name:value`, `name=value`, `Name:"quoted"`, `name="quoted"`. Kept out of the
+            // entry; the line still counts.
+            let (token, after) = next_token(rest);
+            rest = match memchr::memchr(b'"', token) {
+                None => skip_spaces(after),
+                Some(q) if q > 0 && matches!(token[q - 1], b':' | b'=') => {
+                    let (_, after) = quoted(&rest[q..])?;
+                    skip_spaces(after)
+                }
+                Some(_) => return Err(ParseError::BadQuotedField),
+            };
+            extra = true;
+            continue;
         };
         *slot = dash_is_none(value);
         named = true;

@@ -216,6 +216,39 @@ fn extra_trailing_quoted_fields() {
 }
 
 #[test]
+fn other_trailing_fields_are_tolerated() {
+    // nginx `... "$http_user_agent" $request_time $upstream_response_time`, Apache `%D`,
+    // and `Name:value` fields this parser does not know.
+    for tail in [
+        &b" 0.004 0.003"[..],
+        b" 1234",
+        b" rt=0.004 uct=\"0.001\"",
+        b" Via:\"1.1 proxy\" \"10.0.0.1\" cache:HIT",
+    ] {
+        let line = [
+            &br#"1.2.3.4 - - [20/Jul/2009:22:59:29 +0000] "GET / HTTP/1.0" 200 1 "-" "ua""#[..],
+            tail,
+        ]
+        .concat();
+        let e = ok(&line);
+        assert_eq!(
+            e.format,
+            Format::CombinedExtra,
+            "{:?}",
+            String::from_utf8_lossy(tail)
+        );
+        assert_eq!((e.status, e.user_agent), (200, Some(&b"ua"[..])));
+    }
+    // Known extended fields among unknown ones still land in their slots.
+    let e = ok(br#"1.2.3.4 - - [01/Jan/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "ua" Accept:"text/html" MarkdownServed:0 Upstream:"a b" 0.5"#);
+    assert_eq!(e.format, Format::HoneybotExtended);
+    assert_eq!(
+        (e.accept, e.markdown_served),
+        (Some(&b"text/html"[..]), Some(&b"0"[..]))
+    );
+}
+
+#[test]
 fn honeybot_extended_format() {
     let e = ok(br#"1.2.3.4 - - [01/Jan/2026:00:00:00 +0000] "GET /post/ HTTP/2.0" 200 512 "-" "ClaudeBot/1.0" Accept:"text/markdown, text/html;q=0.9" MarkdownServed:1"#);
     assert_eq!(e.format, Format::HoneybotExtended);
@@ -237,10 +270,6 @@ fn honeybot_extended_format() {
     assert_eq!(
         err(br#"1.2.3.4 - - [01/Jan/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "ua" Accept:"unterminated"#),
         ParseError::BadQuotedField
-    );
-    assert_eq!(
-        err(br#"1.2.3.4 - - [01/Jan/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "ua" Unknown:1"#),
-        ParseError::TrailingGarbage
     );
 }
 
@@ -308,7 +337,10 @@ fn each_field_has_its_own_error() {
         (br#"1.2.3.4 - - [20/Jul/2009:22:59:29 +0000] "GET / HTTP/1.0" 200 1 "only-referer""#, ParseError::BadQuotedField),
         (br#"1.2.3.4 - - [20/Jul/2009:22:59:29 +0000] "GET / HTTP/1.0" 200 1 "-" "ua"x"#, ParseError::BadQuotedField),
         (br#"1.2.3.4 - - [20/Jul/2009:22:59:29 +0000] "GET / HTTP/1.0" 200 1 0.004"#, ParseError::TrailingGarbage),
-        (br#"1.2.3.4 - - [20/Jul/2009:22:59:29 +0000] "GET / HTTP/1.0" 200 1 "-" "ua" 0.004"#, ParseError::TrailingGarbage),
+        (br#"1.2.3.4 - - [20/Jul/2009:22:59:29 +0000] "GET / HTTP/1.0" 200 1 "-" "ua" x"y"#, ParseError::BadQuotedField),
+        (br#"1.2.3.4 - - [20/Jul/2009:22:59:29 +0000] "GET / HTTP/1.0" 200 1 "-" "ua" Via:"open"#, ParseError::BadQuotedField),
+        (br#"Jan  1 00:00:00 web nginx: 1.2.3.4 - - [20/Jul/2009:22:59:29 +0000] "GET / HTTP/1.0" 200 1"#, ParseError::BadAddress),
+        (br#"1.2.3.4, 10.0.0.1 - - [20/Jul/2009:22:59:29 +0000] "GET / HTTP/1.0" 200 1"#, ParseError::BadAddress),
     ];
     for (line, want) in cases {
         assert_eq!(err(line), *want, "{:?}", String::from_utf8_lossy(line));
