@@ -108,6 +108,17 @@ impl Settings {
                 "no access log to follow (set `logs` or pass --log FILE)".into(),
             ));
         }
+        // The same file followed twice would count its lines twice.
+        if let Some(dup) = logs
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| logs[..i].contains(p).then_some(p))
+        {
+            return Err(invalid(
+                "logs",
+                format!("{} is listed twice", dup.display()),
+            ));
+        }
         let batch_lines = file.batch_lines.unwrap_or(DEFAULT_BATCH_LINES);
         if !(1..=1_000_000).contains(&batch_lines) {
             return Err(invalid(
@@ -213,6 +224,9 @@ ip_hash_key_file = "/run/credentials/honeybot-ingest.service/ip-hash-key"
         assert_eq!(e.key(), Some("ip_hash_key_file"));
         let e = parse("logs = []\n").expect_err("nothing to follow");
         assert_eq!(e.key(), Some("logs"));
+        let e = parse("logs = [\"/a\", \"/b\", \"/a\"]\n").expect_err("duplicate");
+        assert_eq!(e.key(), Some("logs"));
+        assert!(e.to_string().contains("/a is listed twice"), "{e}");
     }
 
     #[test]

@@ -151,7 +151,9 @@ impl TailFile {
     /// The content identity of the file as far as it is known (grows up to
     /// `PREFIX_LEN` bytes, then is final), with `(dev, inode)` attached.
     pub fn identity(&self) -> FileIdentity {
-        FileIdentity::from_prefix(&self.prefix).with_dev_inode(self.dev, self.ino)
+        FileIdentity::from_prefix(&self.prefix)
+            .with_dev_inode(self.dev, self.ino)
+            .with_path(self.path.to_string_lossy())
     }
 
     /// The cursor that covers everything handed out so far.

@@ -141,3 +141,54 @@ fn without_notify_socket_everything_is_a_silent_no_op() {
     assert!(status.success(), "{status}\n{stderr}");
     assert!(!stderr.contains("ERROR"), "{stderr}");
 }
+
+#[test]
+fn sigterm_commits_the_lines_read_but_not_yet_flushed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let log = tmp.path().join("access.log");
+    let db = tmp.path().join("honeybot.db");
+    let cfg = tmp.path().join("ingest.toml");
+    // Nothing would be committed for an hour but for the shutdown.
+    std::fs::write(&cfg, "batch_lines = 1000000\nflush_interval_ms = 3600000\n").expect("config");
+    let sock_path = tmp.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).expect("bind NOTIFY_SOCKET");
+    sock.set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let mut sock = Socket {
+        sock,
+        seen: Vec::new(),
+    };
+    let d = Daemon::spawn(
+        &[
+            "--config",
+            &cfg.display().to_string(),
+            "--db",
+            &db.display().to_string(),
+            "--log",
+            &log.display().to_string(),
+        ],
+        &[("NOTIFY_SOCKET", &sock_path.display().to_string())],
+    );
+    sock.until("READY=1", Duration::from_secs(20), |m| {
+        m.contains("READY=1")
+    });
+    for i in 0..25 {
+        append(&log, log_line(i, &format!("/t/{i}")).as_bytes());
+    }
+    // Read (the oldest uncommitted line ages) but not committed.
+    sock.until(
+        "a STATUS with uncommitted lines",
+        Duration::from_secs(20),
+        |m| {
+            m.contains("STATUS=0 lines ingested") && !m.contains("lag 0.0 s") && m.contains(" s / ")
+        },
+    );
+    assert_eq!(db_requests(&db), 0);
+    d.signal(Signal::SIGTERM);
+    let (status, stderr) = d.wait(Duration::from_secs(10));
+    assert!(status.success(), "{status}\n{stderr}");
+    assert_eq!(db_requests(&db), 25, "the shutdown committed the batch");
+    sock.until("STOPPING=1", Duration::from_secs(5), |m| {
+        m.contains("STOPPING=1") && m.contains("STATUS=25 lines ingested")
+    });
+}
