@@ -27,7 +27,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout};
 
 pub use config::{Overrides, Settings};
 use follow::{FollowError, Line, PathState, TailFile};
-use watch::Watcher;
+pub use watch::Watcher;
 
 /// After a scan, the next one waits at least this long for more appends to gather
 /// (a busy nginx writes one line per request; inotify would wake us per line).
@@ -113,9 +113,21 @@ pub fn run(
     db: HoneyDb,
     control: &Control,
     notifier: &mut Notifier,
+    reload: impl FnMut() -> Result<Settings, IngestError>,
+) -> Result<RunSummary, IngestError> {
+    run_with_watcher(settings, db, Watcher::new(), control, notifier, reload)
+}
+
+/// [`run`] with a given [`Watcher`] (e.g. [`Watcher::polling`] to run without inotify).
+pub fn run_with_watcher(
+    settings: Settings,
+    db: HoneyDb,
+    watcher: Watcher,
+    control: &Control,
+    notifier: &mut Notifier,
     mut reload: impl FnMut() -> Result<Settings, IngestError>,
 ) -> Result<RunSummary, IngestError> {
-    let mut ing = Ingest::new(settings, db);
+    let mut ing = Ingest::new(settings, db, watcher);
     ing.watcher.watch_dirs(&ing.settings.logs);
     let now = Instant::now();
     for src in &mut ing.sources {
@@ -273,13 +285,13 @@ struct Ingest {
 }
 
 impl Ingest {
-    fn new(settings: Settings, db: HoneyDb) -> Self {
+    fn new(settings: Settings, db: HoneyDb, watcher: Watcher) -> Self {
         let sources = settings.logs.iter().cloned().map(Source::new).collect();
         Ingest {
             settings,
             db,
             sources,
-            watcher: Watcher::new(),
+            watcher,
             summary: RunSummary::default(),
             fault: None,
             rate_mark: (Instant::now(), 0),

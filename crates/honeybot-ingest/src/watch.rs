@@ -44,6 +44,16 @@ impl Watcher {
         }
     }
 
+    /// A watcher that never uses inotify: the files are polled every `poll_interval_ms`
+    /// (what happens where inotify is unavailable).
+    pub fn polling() -> Self {
+        Watcher {
+            inotify: None,
+            dirs: HashMap::new(),
+            warned: false,
+        }
+    }
+
     /// Make sure the directory of every path is watched (directories that do not exist
     /// yet are retried on the next call). Returns whether every directory is watched.
     pub fn watch_dirs<'a>(&mut self, paths: impl IntoIterator<Item = &'a PathBuf>) -> bool {

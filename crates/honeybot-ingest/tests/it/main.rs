@@ -6,4 +6,5 @@ mod crash;
 mod locked_db;
 mod nginx;
 mod notify;
+mod polling;
 mod support;

@@ -14,7 +14,7 @@ use std::time::Duration;
 use honeybot_daemon::{Control, Notifier};
 use honeybot_db::HoneyDb;
 use honeybot_ingest::config::FileConfig;
-use honeybot_ingest::{IngestError, Overrides, RunSummary, Settings};
+use honeybot_ingest::{IngestError, Overrides, RunSummary, Settings, Watcher};
 
 use crate::support::{db_path_counts, db_requests, require_tool, wait_until};
 
@@ -170,6 +170,15 @@ http {{
 
 /// The ingest loop in a thread of this process, as `main.rs` runs it.
 fn start_ingest(db: &Path, log: &Path) -> (Control, JoinHandle<Result<RunSummary, IngestError>>) {
+    start_ingest_with(db, log, Watcher::new)
+}
+
+/// The same with a chosen watcher ([`Watcher::polling`]: no inotify).
+pub fn start_ingest_with(
+    db: &Path,
+    log: &Path,
+    watcher: fn() -> Watcher,
+) -> (Control, JoinHandle<Result<RunSummary, IngestError>>) {
     let file = FileConfig {
         batch_lines: Some(16),
         flush_interval_ms: Some(50),
@@ -187,9 +196,10 @@ fn start_ingest(db: &Path, log: &Path) -> (Control, JoinHandle<Result<RunSummary
     let c = control.clone();
     let handle = std::thread::spawn(move || {
         let reloaded = settings.clone();
-        honeybot_ingest::run(
+        honeybot_ingest::run_with_watcher(
             settings,
             honeydb,
+            watcher(),
             &c,
             &mut Notifier::disabled(),
             move || Ok(reloaded.clone()),
