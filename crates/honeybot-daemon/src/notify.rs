@@ -52,12 +52,12 @@ impl Notifier {
 
     /// `READY=1` plus a status line.
     pub fn ready(&mut self, status: &str) {
-        self.send(&[NotifyState::Ready, NotifyState::Status(status)]);
+        self.send(&[NotifyState::Ready, NotifyState::Status(&one_line(status))]);
     }
 
-    /// `STATUS=...`.
+    /// `STATUS=...` (newlines, which would end the field, become spaces).
     pub fn status(&self, status: &str) {
-        self.send(&[NotifyState::Status(status)]);
+        self.send(&[NotifyState::Status(&one_line(status))]);
     }
 
     /// `RELOADING=1` (with `MONOTONIC_USEC`, which systemd >= 253 requires).
@@ -70,7 +70,10 @@ impl Notifier {
 
     /// `STOPPING=1` plus a status line.
     pub fn stopping(&self, status: &str) {
-        self.send(&[NotifyState::Stopping, NotifyState::Status(status)]);
+        self.send(&[
+            NotifyState::Stopping,
+            NotifyState::Status(&one_line(status)),
+        ]);
     }
 
     /// Time until the next watchdog ping is due (`None` without a watchdog).
@@ -98,5 +101,27 @@ impl Notifier {
         if let Err(err) = sd_notify::notify(false, states) {
             log::debug!(error:% = err; "sd_notify failed");
         }
+    }
+}
+
+/// A notification field ends at a newline: keep a status on one line.
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_text_stays_on_one_line() {
+        assert_eq!(one_line("disk full\nWATCHDOG=1"), "disk full WATCHDOG=1");
+    }
+
+    #[test]
+    fn disabled_notifier_has_no_watchdog() {
+        let n = Notifier::disabled();
+        assert!(!n.is_enabled());
+        assert_eq!(n.watchdog_due_in(Instant::now()), None);
     }
 }
