@@ -23,7 +23,7 @@ impl ImportOptions {
     /// Defaults for a stream called `name`.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
-            batch_lines: 50_000,
+            batch_lines: 25_000,
             name: name.into(),
             dev_inode: None,
         }
