@@ -258,7 +258,9 @@ impl HoneyDb {
         Batch::new(self.options.time_zone)
     }
 
-    /// The committed cursor of a file, if any part of it was imported before.
+    /// The committed cursor of a file, if any part of it was imported before. The handle
+    /// remembers it: a later [`Self::commit`] for the same file whose stored cursor has
+    /// moved meanwhile (another importer) is refused with [`DbError::CursorConflict`].
     pub fn cursor(&mut self, identity: &FileIdentity) -> Result<Option<Cursor>, DbError> {
         let found = find_cursor(&self.conn, identity)
             .map(|found| found.map(|(_, c)| c))

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
-use honeybot_db::{DbOptions, HoneyDb, ImportOptions, ImportStats, IpMode, import};
+use honeybot_db::{DbOptions, HoneyDb, ImportError, ImportOptions, ImportStats, IpMode, import};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::sanitize::for_terminal;
@@ -132,7 +132,11 @@ fn import_one(
             bar.set_position(bytes);
         }
     })
-    .with_context(|| format!("importing {}", options.name))?;
+    .map_err(|e| match e {
+        // Already names the file.
+        ImportError::Read { .. } => anyhow::Error::new(e),
+        ImportError::Db(_) => anyhow::Error::new(e).context(format!("importing {}", options.name)),
+    })?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
