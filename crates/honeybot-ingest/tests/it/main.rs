@@ -3,6 +3,7 @@
 
 mod config_errors;
 mod crash;
+mod disk_full;
 mod locked_db;
 mod nginx;
 mod notify;
