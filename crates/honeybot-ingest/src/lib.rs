@@ -139,6 +139,7 @@ pub fn run_with_watcher(
     );
     notifier.ready(&ing.status_line(now));
     let mut status_at = now;
+    let mut last_status = String::new();
     let mut log_at = now;
     loop {
         if control.shutdown_requested() {
@@ -168,7 +169,11 @@ pub fn run_with_watcher(
         ing.flush_due(now, notifier);
         notifier.watchdog(now);
         if now >= status_at {
-            notifier.status(&ing.status_line(now));
+            let status = ing.status_line(now);
+            if status != last_status {
+                notifier.status(&status);
+                last_status = status;
+            }
             status_at = now + STATUS_EVERY;
         }
         if now >= log_at {
