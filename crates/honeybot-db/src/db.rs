@@ -135,6 +135,18 @@ const ACCEPT_VALUES: DimSql = dim_sql!("accept_values");
 const UPSERT_FACT: &str = "INSERT INTO daily_logs (date, ip_id, ua_id, path_id, status, count) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
      ON CONFLICT (date, ip_id, ua_id, path_id, status) DO UPDATE SET count = count + excluded.count";
+/// Rows per multi-row fact upsert (6 parameters each, far below SQLite's limit).
+const FACTS_PER_STATEMENT: usize = 64;
+
+/// [`UPSERT_FACT`] for [`FACTS_PER_STATEMENT`] rows at once: fewer statement executions.
+static UPSERT_FACTS_MULTI: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let rows = vec!["(?, ?, ?, ?, ?, ?)"; FACTS_PER_STATEMENT].join(", ");
+    format!(
+        "INSERT INTO daily_logs (date, ip_id, ua_id, path_id, status, count) VALUES {rows} \
+         ON CONFLICT (date, ip_id, ua_id, path_id, status) DO UPDATE SET count = count + excluded.count"
+    )
+});
+
 const UPSERT_REFERRER_FACT: &str = "INSERT INTO daily_referrers (date, path_id, referrer_id, count) \
      VALUES (?1, ?2, ?3, ?4) \
      ON CONFLICT (date, path_id, referrer_id) DO UPDATE SET count = count + excluded.count";
@@ -383,12 +395,39 @@ impl HoneyDb {
             .collect();
         // Key order = B-tree order: each page is visited once.
         facts.sort_unstable();
+        // Merge keys that became equal (addresses of one truncated network): each row is
+        // then written once.
+        facts.dedup_by(|next, kept| {
+            let same = next.0 == kept.0;
+            if same {
+                kept.1 += next.1;
+            }
+            same
+        });
         {
-            let mut stmt = tx.prepare_cached(UPSERT_FACT)?;
-            for ((date, ip, ua, path, status), n) in facts {
-                stmt.execute(params![dates.get(date), ip, ua, path, status, n as i64])?;
-                *stats.requests_by_status.entry(status).or_insert(0) += n;
-                stats.facts += 1;
+            let mut single = tx.prepare_cached(UPSERT_FACT)?;
+            let mut multi = tx.prepare_cached(&UPSERT_FACTS_MULTI)?;
+            for chunk in facts.chunks(FACTS_PER_STATEMENT) {
+                for ((_, _, _, _, status), n) in chunk {
+                    *stats.requests_by_status.entry(*status).or_insert(0) += n;
+                    stats.facts += 1;
+                }
+                if chunk.len() == FACTS_PER_STATEMENT {
+                    for (j, &((date, ip, ua, path, status), n)) in chunk.iter().enumerate() {
+                        let at = j * 6;
+                        multi.raw_bind_parameter(at + 1, dates.get(date))?;
+                        multi.raw_bind_parameter(at + 2, ip)?;
+                        multi.raw_bind_parameter(at + 3, ua)?;
+                        multi.raw_bind_parameter(at + 4, path)?;
+                        multi.raw_bind_parameter(at + 5, status)?;
+                        multi.raw_bind_parameter(at + 6, n as i64)?;
+                    }
+                    multi.raw_execute()?;
+                } else {
+                    for &((date, ip, ua, path, status), n) in chunk {
+                        single.execute(params![dates.get(date), ip, ua, path, status, n as i64])?;
+                    }
+                }
             }
         }
         {

@@ -782,3 +782,37 @@ fn overlong_lines_are_counted_once_as_malformed() {
     assert_eq!(again.lines_skipped_duplicate, 6);
     assert_eq!(requests(&path), 3);
 }
+
+#[test]
+fn truncated_addresses_of_one_network_merge_into_one_fact() {
+    let (_dir, path) = temp_db();
+    let options = DbOptions {
+        ip_mode: IpMode::Truncate,
+        ..DbOptions::default()
+    };
+    let mut db = HoneyDb::open(&path, &options).expect("open");
+    // More rows than one multi-row statement takes, all one fact once truncated.
+    let log: String = (0..200)
+        .map(|i| {
+            line(
+                &format!("203.0.113.{i}"),
+                "16/Nov/2026:10:00:00 +0000",
+                "/",
+                200,
+                "ua",
+            )
+        })
+        .collect();
+    import_bytes(&mut db, log.as_bytes(), "a.log");
+    assert_eq!(
+        facts(&path),
+        [(
+            "2026-11-16".to_owned(),
+            "203.0.113.0".to_owned(),
+            "ua".to_owned(),
+            "/".to_owned(),
+            200,
+            200
+        )]
+    );
+}
