@@ -816,3 +816,57 @@ fn truncated_addresses_of_one_network_merge_into_one_fact() {
         )]
     );
 }
+
+#[test]
+fn many_known_and_new_values_through_a_cold_cache() {
+    let (_dir, path) = temp_db();
+    let a: String = (0..300)
+        .map(|i| {
+            line(
+                &format!("10.1.{}.{}", i / 256, i % 256),
+                "16/Nov/2026:10:00:00 +0000",
+                "/a",
+                200,
+                "ua",
+            )
+        })
+        .collect();
+    let b: String = (0..400)
+        .map(|i| {
+            let time = if i % 2 == 0 {
+                "16/Nov/2026:09:00:00 +0000"
+            } else {
+                "16/Nov/2026:11:00:00 +0000"
+            };
+            line(
+                &format!("10.1.{}.{}", i / 256, i % 256),
+                time,
+                "/b",
+                200,
+                "ua",
+            )
+        })
+        .collect();
+    import_bytes(&mut open(&path), a.as_bytes(), "a.log");
+    // A new handle knows no ids: 300 of b's 400 clients exist, 100 are new.
+    import_bytes(&mut open(&path), b.as_bytes(), "b.log");
+    assert_eq!(query_i64(&path, "SELECT count(*) FROM ips"), 400);
+    let with_first_seen = |hour: i64| {
+        query_i64(
+            &path,
+            &format!("SELECT count(*) FROM ips WHERE first_seen = 1794787200 + {hour} * 3600"),
+        )
+    };
+    // 1794787200 is 2026-11-16T00:00:00Z.
+    assert_eq!(
+        (with_first_seen(9), with_first_seen(10), with_first_seen(11)),
+        (200, 150, 50)
+    );
+    let per_client = query_i64(
+        &path,
+        "SELECT count(*) FROM (SELECT ip_id FROM daily_logs GROUP BY ip_id \
+         HAVING sum(count) = 2 AND count(DISTINCT path_id) = 2)",
+    );
+    assert_eq!(per_client, 300, "the known clients kept their ids");
+    assert_eq!(requests(&path), 700);
+}
