@@ -1,0 +1,9 @@
+//! honeybot-narrator: articles and events read aloud by a local neural voice.
+//!
+//! Markdown or text becomes speakable sentences ([`markdown`], [`sentences`], [`pronounce`]),
+//! an [`engine`] (piper, espeak-ng) turns each sentence into samples, a [`sink`] plays them or
+//! writes a WAV file, and [`daemon`] serves all of it on a Unix control socket ([`protocol`]).
+
+pub mod markdown;
+pub mod pronounce;
+pub mod sentences;
