@@ -186,8 +186,10 @@ fn push_block(out: &mut Vec<String>, text: &str, terminate: bool, opts: &TextOpt
     if trimmed.is_empty() {
         return;
     }
-    if terminate && !trimmed.ends_with(['.', '!', '?', ':', ';', '…']) {
-        text.truncate(trimmed.len());
+    if terminate && !trimmed.ends_with(['.', '!', '?', ':', '…']) {
+        // A list item "page views," is still a sentence of its own.
+        let keep = trimmed.trim_end_matches([',', ';']).len();
+        text.truncate(keep);
         text.push('.');
     }
     for s in sentences::split(&text, opts.max_chars) {
