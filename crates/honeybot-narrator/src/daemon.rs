@@ -41,6 +41,9 @@ pub enum DaemonError {
     },
 }
 
+/// A first sentence longer than this is cut at its first clause, for a quicker first audio.
+const FIRST_CHUNK_CHARS: usize = 40;
+
 /// Binds the control socket (mode 0600), replacing a stale socket file nobody listens on.
 pub fn bind(path: &std::path::Path) -> Result<UnixListener, DaemonError> {
     use std::os::unix::fs::PermissionsExt;
@@ -743,6 +746,8 @@ async fn handle(req: Request, ctl: &mpsc::Sender<Control>, text_opts: &TextOptio
             if script.sentences.is_empty() {
                 return Reply::error("nothing to say");
             }
+            let mut script = script;
+            crate::sentences::shorten_first(&mut script.sentences, FIRST_CHUNK_CHARS);
             let (tx, rx) = oneshot::channel();
             if ctl
                 .send(Control::Say {

@@ -43,6 +43,35 @@ pub fn split(text: &str, max_chars: usize) -> Vec<String> {
         .collect()
 }
 
+/// Cuts the first sentence at its first clause boundary (`,` `;` `:` or a dash) when it is
+/// longer than `max_chars`, so the first audio is ready sooner: the engine synthesises a
+/// clause in a fraction of the time of a long sentence. Nothing is cut without such a boundary
+/// (a cut between arbitrary words would sound broken).
+pub fn shorten_first(sentences: &mut Vec<String>, max_chars: usize) {
+    let Some(first) = sentences.first() else {
+        return;
+    };
+    if first.chars().count() <= max_chars {
+        return;
+    }
+    let min = 12;
+    let cut = first
+        .char_indices()
+        .filter(|&(i, c)| {
+            i >= min
+                && matches!(c, ',' | ';' | ':' | '—' | '–')
+                && first[i + c.len_utf8()..].starts_with(' ')
+        })
+        .map(|(i, c)| i + c.len_utf8())
+        .find(|&i| first[i..].trim().chars().count() >= min);
+    if let Some(at) = cut {
+        let rest = first[at..].trim().to_owned();
+        let head = first[..at].trim().to_owned();
+        sentences[0] = head;
+        sentences.insert(1, rest);
+    }
+}
+
 /// `s` cut into pieces of at most `max` characters at the best break before the limit.
 fn cut_long(s: &str, max: usize) -> Vec<String> {
     let mut out = Vec::new();
@@ -104,6 +133,29 @@ mod tests {
             assert!(piece.chars().count() <= 40, "{piece:?}");
             assert!(!piece.starts_with(' ') && !piece.ends_with(' '));
         }
+    }
+
+    #[test]
+    fn first_sentence_is_cut_at_its_first_clause_only_when_long() {
+        let mut s = vec![
+            "New post on the site: who actually reads robots.txt today?".to_owned(),
+            "B.".to_owned(),
+        ];
+        shorten_first(&mut s, 40);
+        assert_eq!(
+            s,
+            vec![
+                "New post on the site:",
+                "who actually reads robots.txt today?",
+                "B."
+            ]
+        );
+        let mut short = vec!["Short, really.".to_owned()];
+        shorten_first(&mut short, 40);
+        assert_eq!(short, vec!["Short, really."]);
+        let mut no_clause = vec!["word ".repeat(20).trim().to_owned()];
+        shorten_first(&mut no_clause, 40);
+        assert_eq!(no_clause.len(), 1);
     }
 
     #[test]
