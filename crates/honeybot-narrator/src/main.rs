@@ -44,6 +44,9 @@ enum Cmd {
         /// TEXT is Markdown.
         #[arg(long)]
         markdown: bool,
+        /// With --wait: print the job's events as JSON lines.
+        #[arg(long, requires = "wait")]
+        json: bool,
         #[command(flatten)]
         conn: Conn,
         #[arg(required_unless_present = "file")]
@@ -157,6 +160,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             wait,
             interrupt,
             markdown,
+            json,
             conn,
             text,
         } => {
@@ -201,10 +205,13 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 let honeybot_narrator::client::Incoming::Event(event) = incoming else {
                     continue;
                 };
+                if json && event_id(&event) == Some(id) {
+                    println!("{}", serde_json::to_string(&event)?);
+                }
                 match event {
                     Event::Sentence {
                         id: i, index, text, ..
-                    } if i == id => {
+                    } if i == id && !json => {
                         println!("sentence {index}: {}", printable(&text));
                     }
                     Event::Error {
@@ -212,14 +219,18 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                         message,
                         ..
                     } if i == id => {
-                        eprintln!("error: {}", printable(&message));
+                        if !json {
+                            eprintln!("error: {}", printable(&message));
+                        }
                         failed = true;
                     }
                     Event::Finished { id: i, reason, .. } if i == id => {
-                        println!(
-                            "finished: {}",
-                            serde_json::to_string(&reason)?.trim_matches('"')
-                        );
+                        if !json {
+                            println!(
+                                "finished: {}",
+                                serde_json::to_string(&reason)?.trim_matches('"')
+                            );
+                        }
                         if reason != EndReason::Done {
                             failed = true;
                         }
@@ -295,6 +306,16 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             println!("{}", serde_json::to_string_pretty(&reply.status)?);
             Ok(ok)
         }
+    }
+}
+
+fn event_id(e: &Event) -> Option<u64> {
+    match e {
+        Event::Started { id, .. } | Event::Sentence { id, .. } | Event::Finished { id, .. } => {
+            Some(*id)
+        }
+        Event::Error { id, .. } => *id,
+        _ => None,
     }
 }
 
