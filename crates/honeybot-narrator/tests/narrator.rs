@@ -811,3 +811,105 @@ fn an_interrupt_cuts_current_speech_within_200_ms() {
     });
     drop(d);
 }
+
+/// Pids of the direct children of `pid` (from /proc).
+fn children(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            let list = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+            out.extend(
+                list.split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn a_crashed_piper_is_reported_the_fallback_speaks_and_piper_comes_back() {
+    let Some(model) = piper_model() else { return };
+    if !require_tool("espeak-ng") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wavs = dir.path().join("out");
+    std::fs::create_dir(&wavs).expect("mkdir");
+    let d = Daemon::start(
+        dir.path(),
+        &format!(
+            "engine = \"piper\"\nfallback = \"espeak-ng\"\n[piper]\nmodel = {:?}\n[sink]\nkind = \"wav\"\ndir = {:?}\n",
+            model.display().to_string(),
+            wavs.display().to_string()
+        ),
+        None,
+    );
+    let engines_of = |events: &[Event]| -> Vec<String> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Sentence { engine, .. } => Some(engine.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let rt = runtime();
+    rt.block_on(async {
+        let mut c = Client::connect(&d.socket).await.expect("connect");
+        c.call(&Request::Subscribe, |_| {})
+            .await
+            .expect("subscribe");
+        let id = say(&mut c, "Piper speaks first.", Priority::Normal).await;
+        let events = events_until(&mut c, Duration::from_secs(120), is_finished(id)).await;
+        assert_eq!(engines_of(&events), vec!["piper"]);
+
+        // The daemon's only long-lived child is piper: kill it as a crash would.
+        let kids = children(d.child.id());
+        assert_eq!(kids.len(), 1, "expected one piper process, found {kids:?}");
+        let status = Command::new("kill")
+            .args(["-KILL", &kids[0].to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+
+        let id = say(&mut c, "The fallback speaks now.", Priority::Normal).await;
+        let events = events_until(&mut c, Duration::from_secs(60), is_finished(id)).await;
+        assert_eq!(
+            finished_reason(&events, id),
+            Some(EndReason::Done),
+            "{events:#?}"
+        );
+        assert_eq!(engines_of(&events), vec!["espeak-ng"]);
+        let error = events.iter().find_map(|e| match e {
+            Event::Error {
+                id: Some(i),
+                message,
+                ..
+            } if *i == id => Some(message.clone()),
+            _ => None,
+        });
+        let error = error.expect("an error event for the crash");
+        assert!(
+            error.contains("piper") && error.contains("signal"),
+            "{error}"
+        );
+
+        // After the backoff piper is started again (poll: say until piper answers).
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let id = say(&mut c, "Is piper back?", Priority::Normal).await;
+            let events = events_until(&mut c, Duration::from_secs(120), is_finished(id)).await;
+            if engines_of(&events) == vec!["piper"] {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "piper did not come back: {events:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let log = d.log();
+    assert!(log.contains("engine started"), "{log}");
+}
