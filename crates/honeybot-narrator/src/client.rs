@@ -6,7 +6,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 
-use crate::protocol::{Event, Reply, Request};
+use crate::protocol::{EndReason, Event, Reply, Request};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -119,6 +119,30 @@ impl Client {
                     return Err(ClientError::Refused(r.error.unwrap_or_default()));
                 }
                 Incoming::Event(e) => on_event(e),
+            }
+        }
+    }
+
+    /// After `subscribe` and `say`: reads events until job `id` has finished, passing each of
+    /// the job's events to `on_event`. Returns how it ended and whether an error was reported.
+    pub async fn follow(
+        &mut self,
+        id: u64,
+        mut on_event: impl FnMut(&Event),
+    ) -> Result<(EndReason, bool), ClientError> {
+        let mut had_error = false;
+        loop {
+            let Incoming::Event(event) = self.next().await? else {
+                continue;
+            };
+            if event.job() != Some(id) {
+                continue;
+            }
+            on_event(&event);
+            match event {
+                Event::Error { .. } => had_error = true,
+                Event::Finished { reason, .. } => return Ok((reason, had_error)),
+                _ => {}
             }
         }
     }

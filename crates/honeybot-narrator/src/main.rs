@@ -2,13 +2,12 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use honeybot_narrator::client::Client;
 use honeybot_narrator::config::Config;
-use honeybot_narrator::engine::{Engine, EngineKind};
+use honeybot_narrator::engine::EngineKind;
 use honeybot_narrator::markdown::markdown_to_script;
 use honeybot_narrator::protocol::{EndReason, Event, Priority, Request, TextFormat, printable};
 use honeybot_narrator::{daemon, speak, systemd};
@@ -125,6 +124,9 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// Set by systemd when stderr is connected to the journal.
+const JOURNAL_STREAM_ENV: &str = "JOURNAL_STREAM";
+
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -132,7 +134,7 @@ fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     // Under systemd stderr goes to the journal, which adds its own timestamps.
-    if std::env::var_os("JOURNAL_STREAM").is_some() {
+    if std::env::var_os(JOURNAL_STREAM_ENV).is_some() {
         builder.without_time().with_ansi(false).init();
     } else {
         builder.init();
@@ -199,46 +201,8 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             if !wait {
                 return Ok(ok);
             }
-            let mut failed = false;
-            loop {
-                let incoming = client.next().await?;
-                let honeybot_narrator::client::Incoming::Event(event) = incoming else {
-                    continue;
-                };
-                if json && event_id(&event) == Some(id) {
-                    println!("{}", serde_json::to_string(&event)?);
-                }
-                match event {
-                    Event::Sentence {
-                        id: i, index, text, ..
-                    } if i == id && !json => {
-                        println!("sentence {index}: {}", printable(&text));
-                    }
-                    Event::Error {
-                        id: Some(i),
-                        message,
-                        ..
-                    } if i == id => {
-                        if !json {
-                            eprintln!("error: {}", printable(&message));
-                        }
-                        failed = true;
-                    }
-                    Event::Finished { id: i, reason, .. } if i == id => {
-                        if !json {
-                            println!(
-                                "finished: {}",
-                                serde_json::to_string(&reason)?.trim_matches('"')
-                            );
-                        }
-                        if reason != EndReason::Done {
-                            failed = true;
-                        }
-                        break;
-                    }
-                    _ => {}
-                }
-            }
+            let (reason, had_error) = client.follow(id, |e| print_event(e, json)).await?;
+            let failed = had_error || reason != EndReason::Done;
             Ok(if failed {
                 std::process::ExitCode::FAILURE
             } else {
@@ -270,30 +234,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             if script.sentences.is_empty() {
                 bail!("{}: nothing to say", input.display());
             }
-            let settings = cfg.engine_settings();
-            let t = Instant::now();
-            let mut eng = Engine::start(engine, &settings.piper, &settings.espeak)?;
-            let load = t.elapsed();
-            let rendered = speak::render(
-                &mut eng,
-                &script,
-                Duration::from_millis(cfg.sentence_gap_ms),
-            )?;
+            let rendered = speak::render_with(engine, &cfg, &script)?;
             rendered.audio.write_wav(&output)?;
-            let secs = rendered.audio.duration().as_secs_f64();
-            println!(
-                "{}: {} sentences, {:.2} s of audio; engine load {:.2} s, synthesis {:.2} s (real-time factor {:.3}), first sentence {:.3} s",
-                output.display(),
-                rendered.sentences,
-                secs,
-                load.as_secs_f64(),
-                rendered.synth_time.as_secs_f64(),
-                rendered.synth_time.as_secs_f64() / secs.max(1e-9),
-                rendered
-                    .first_sentence_time
-                    .unwrap_or_default()
-                    .as_secs_f64(),
-            );
+            println!("{}: {}", output.display(), rendered.summary());
             Ok(ok)
         }
         Cmd::Stop(c) => simple(c, Request::Stop).await,
@@ -309,13 +252,19 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     }
 }
 
-fn event_id(e: &Event) -> Option<u64> {
-    match e {
-        Event::Started { id, .. } | Event::Sentence { id, .. } | Event::Finished { id, .. } => {
-            Some(*id)
+/// One event of `say --wait`: JSON, or a line for people.
+fn print_event(event: &Event, json: bool) {
+    if json {
+        if let Ok(line) = serde_json::to_string(event) {
+            println!("{line}");
         }
-        Event::Error { id, .. } => *id,
-        _ => None,
+        return;
+    }
+    match event {
+        Event::Sentence { index, text, .. } => println!("sentence {index}: {}", printable(text)),
+        Event::Error { message, .. } => eprintln!("error: {}", printable(message)),
+        Event::Finished { reason, .. } => println!("finished: {}", reason.as_str()),
+        _ => {}
     }
 }
 

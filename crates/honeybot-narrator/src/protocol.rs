@@ -170,6 +170,33 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// The job an event belongs to, if any.
+    pub fn job(&self) -> Option<u64> {
+        match self {
+            Event::Started { id, .. } | Event::Sentence { id, .. } | Event::Finished { id, .. } => {
+                Some(*id)
+            }
+            Event::Error { id, .. } => *id,
+            Event::Paused { .. } | Event::Resumed { .. } | Event::Lagged { .. } => None,
+        }
+    }
+}
+
+impl EndReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Done => "done",
+            EndReason::Stopped => "stopped",
+            EndReason::Skipped => "skipped",
+            EndReason::Interrupted => "interrupted",
+            EndReason::Dropped => "dropped",
+            EndReason::Failed => "failed",
+            EndReason::Shutdown => "shutdown",
+        }
+    }
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
     SystemTime::now()

@@ -407,6 +407,30 @@ fn wav_sink_daemon_survives_a_client_that_disconnects_mid_stream() {
         let audio = Audio::from_wav_bytes(&std::fs::read(&wav).expect("job wav")).expect("parse");
         assert!(audio.duration() > Duration::from_millis(500) && audio.rms() > 0.01);
     });
+    // The command-line client: waits for the real end and reports it.
+    let out = Command::new(BIN)
+        .args(["say", "--socket"])
+        .arg(&d.socket)
+        .args(["--wait", "From", "the", "command", "line."])
+        .output()
+        .expect("run say");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("sentence 0: From the command line.")
+            && stdout.ends_with("finished: done\n"),
+        "{stdout}"
+    );
+    let out = Command::new(BIN)
+        .args(["status", "--socket"])
+        .arg(&d.socket)
+        .output()
+        .expect("status");
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("\"idle\""));
     drop(d);
 }
 
