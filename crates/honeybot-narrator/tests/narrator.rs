@@ -644,6 +644,27 @@ impl Recorder {
             .collect()
     }
 
+    /// Waits (polling) until `n` quiet windows in a row arrived after `since`; the arrival
+    /// time of the first of them.
+    fn wait_quiet_after(&self, since: u64, n: usize, limit: Duration) -> u64 {
+        let deadline = Instant::now() + limit;
+        loop {
+            let w: Vec<(u64, bool)> = self
+                .windows()
+                .into_iter()
+                .filter(|(at, _)| *at >= since)
+                .collect();
+            if let Some(run) = w.windows(n).find(|run| run.iter().all(|(_, loud)| !loud)) {
+                return run[0].0;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no silence recorded within {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Waits (polling) until a loud window arrives after `since`; its arrival time.
     fn wait_loud_after(&self, since: u64, limit: Duration) -> u64 {
         let deadline = Instant::now() + limit;
@@ -700,11 +721,29 @@ fn piper_speech_is_played_through_a_pulseaudio_null_sink() {
             priority: Priority::Normal,
         };
         let id = c.call(&req, |_| {}).await.expect("say").id.expect("id");
-        // Skip after the third sentence so the test stays short.
+        // Pause during the first sentence: the sink falls silent for longer than any pause in
+        // speech (800 ms); resume: speech comes back.
         let mut events = events_until(&mut c, Duration::from_secs(120), |e| {
-            matches!(e, Event::Sentence { index: 2, .. })
+            matches!(e, Event::Sentence { index: 0, .. })
         })
         .await;
+        let first_sound = rec.wait_loud_after(before, Duration::from_secs(30));
+        c.call(&Request::Pause, |_| {}).await.expect("pause");
+        let paused_at = now_ms();
+        let silent_from = rec.wait_quiet_after(paused_at, 40, Duration::from_secs(10));
+        let status = c.call(&Request::Status, |_| {}).await.expect("status");
+        assert_eq!(status.status.expect("status").state, "paused");
+        c.call(&Request::Resume, |_| {}).await.expect("resume");
+        let resumed_at = now_ms();
+        let back = rec.wait_loud_after(resumed_at, Duration::from_secs(10));
+        assert!(first_sound <= paused_at && silent_from <= resumed_at && back >= resumed_at);
+        // Skip after the third sentence so the test stays short.
+        events.extend(
+            events_until(&mut c, Duration::from_secs(120), |e| {
+                matches!(e, Event::Sentence { index: 2, .. })
+            })
+            .await,
+        );
         c.call(&Request::Skip, |_| {}).await.expect("skip");
         events.extend(events_until(&mut c, Duration::from_secs(30), is_finished(id)).await);
         assert_eq!(
