@@ -69,6 +69,9 @@ pub struct Status {
     pub queued: Vec<u64>,
     /// The configured engine.
     pub engine: String,
+    /// How the engines started, e.g. "voice piper loaded" or "piper failed, speaking with
+    /// espeak-ng".
+    pub voice: String,
     /// The sink, e.g. "paplay" or "wav".
     pub sink: String,
 }

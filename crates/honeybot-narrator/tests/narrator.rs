@@ -480,6 +480,7 @@ fn missing_voice_model_is_an_error_event_and_the_fallback_speaks() {
             .status
             .expect("status");
         assert_eq!(status.state, "idle");
+        assert_eq!(status.voice, "piper failed, speaking with espeak-ng");
     });
     let log = d.log();
     assert!(

@@ -89,6 +89,8 @@ struct Ctx {
     gap: Duration,
     events: broadcast::Sender<Event>,
     sink_backoff: Mutex<Backoff>,
+    /// What the voice worker said after starting the engines.
+    voice_status: Mutex<String>,
 }
 
 impl Ctx {
@@ -149,6 +151,7 @@ pub async fn serve(
         gap: Duration::from_millis(config.sentence_gap_ms),
         events,
         sink_backoff: Mutex::new(Backoff::default()),
+        voice_status: Mutex::new("loading the voice".into()),
     });
     let text_opts = Arc::new(config.text_options());
     let (ctl_tx, ctl_rx) = mpsc::channel(64);
@@ -157,6 +160,7 @@ pub async fn serve(
         current: None,
         queued: Vec::new(),
         engine: config.engine.to_string(),
+        voice: String::new(),
         sink: config.sink.name(),
     };
     let speaker = tokio::spawn(speaker(ctx.clone(), ctl_rx, ctl_tx.clone(), status_base));
@@ -175,6 +179,9 @@ pub async fn serve(
                     ctx.error(None, error_chain(e));
                 }
                 if ok { tracing::info!("{status}") } else { tracing::error!("{status}") }
+                if let Ok(mut v) = ctx.voice_status.lock() {
+                    v.clone_from(&status);
+                }
                 if let Some(f) = ready.take() {
                     f(&status);
                 }
@@ -291,6 +298,11 @@ async fn speaker(
                     state: state.into(),
                     current: current.as_ref().map(|c| c.id),
                     queued: queue.iter().map(|(id, _)| *id).collect(),
+                    voice: ctx
+                        .voice_status
+                        .lock()
+                        .map(|v| v.clone())
+                        .unwrap_or_default(),
                     ..base.clone()
                 });
             }
