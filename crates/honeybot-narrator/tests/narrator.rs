@@ -243,6 +243,15 @@ struct Daemon {
 
 impl Daemon {
     fn start(dir: &Path, config: &str, pulse: Option<&Pulse>) -> Daemon {
+        Daemon::start_with_env(dir, config, pulse, &[])
+    }
+
+    fn start_with_env(
+        dir: &Path,
+        config: &str,
+        pulse: Option<&Pulse>,
+        env: &[(&str, &Path)],
+    ) -> Daemon {
         let socket = dir.join("narrator.sock");
         let cfg = dir.join("narrator.toml");
         std::fs::write(
@@ -258,6 +267,7 @@ impl Daemon {
         if let Some(p) = pulse {
             cmd.env("PULSE_SERVER", p.server());
         }
+        cmd.envs(env.iter().copied());
         let child = cmd.spawn().expect("spawn serve");
         let d = Daemon { child, socket, log };
         // Ready when status answers (polling, not sleeping a guessed time).
@@ -976,4 +986,31 @@ fn a_crashed_piper_is_reported_the_fallback_speaks_and_piper_comes_back() {
     });
     let log = d.log();
     assert!(log.contains("engine started"), "{log}");
+}
+
+#[test]
+fn sd_notify_ready_is_sent_once_the_voice_is_loaded() {
+    if !require_tool("espeak-ng") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A real notify socket, as systemd would pass it.
+    let notify_path = dir.path().join("notify");
+    let notify = std::os::unix::net::UnixDatagram::bind(&notify_path).expect("bind notify socket");
+    notify
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let _d = Daemon::start_with_env(
+        dir.path(),
+        "engine = \"espeak-ng\"\nfallback = \"none\"\n",
+        None,
+        &[("NOTIFY_SOCKET", &notify_path)],
+    );
+    let mut buf = vec![0u8; 4096];
+    let n = notify
+        .recv(&mut buf)
+        .expect("a notification from the daemon");
+    let msg = String::from_utf8_lossy(&buf[..n]);
+    assert!(msg.contains("READY=1"), "{msg}");
+    assert!(msg.contains("STATUS=voice espeak-ng loaded"), "{msg}");
 }
