@@ -1,0 +1,234 @@
+//! The daemon's TOML config. Unknown keys are rejected; every key has a default except the
+//! piper model, so an empty file is valid (espeak-ng then has to do).
+//!
+//! ```toml
+//! socket = "/run/user/1000/honeybot-narrator.sock"  # default: $XDG_RUNTIME_DIR/honeybot-narrator.sock
+//! engine = "piper"              # piper | espeak-ng
+//! fallback = "espeak-ng"        # piper | espeak-ng | "none"
+//! sentence_gap_ms = 250         # silence between sentences
+//! max_sentence_chars = 240      # longer sentences are cut at a clause
+//!
+//! [piper]
+//! model = "/var/lib/voices/en_US-joe-medium.onnx"
+//!
+//! [espeak]
+//! voice = "en-us"
+//!
+//! [sink]
+//! kind = "player"               # player | wav
+//! player = "paplay"             # paplay | pw-play | aplay | command
+//! device = "honeybot"           # sink / ALSA device; default: the system default
+//! buffer_ms = 250               # audio handed to the player ahead of time
+//!
+//! [pronunciations]
+//! AI = "A.I."
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::engine::{EngineKind, EngineSettings, EspeakConfig, PiperConfig};
+use crate::sentences::DEFAULT_MAX_CHARS;
+use crate::sink::SinkConfig;
+
+/// The one environment variable the narrator reads for its default socket.
+pub const RUNTIME_DIR_ENV: &str = "XDG_RUNTIME_DIR";
+pub const SOCKET_NAME: &str = "honeybot-narrator.sock";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading config {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("config {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config {path}: {key}: {message}")]
+    Invalid {
+        path: PathBuf,
+        key: &'static str,
+        message: String,
+    },
+    #[error("no socket path: set `socket` in the config or {RUNTIME_DIR_ENV}")]
+    NoSocket,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fallback {
+    Piper,
+    EspeakNg,
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub socket: Option<PathBuf>,
+    #[serde(default = "default_engine")]
+    pub engine: EngineKind,
+    #[serde(default = "default_fallback")]
+    pub fallback: Fallback,
+    #[serde(default = "default_gap")]
+    pub sentence_gap_ms: u64,
+    #[serde(default = "default_max_chars")]
+    pub max_sentence_chars: usize,
+    #[serde(default)]
+    pub piper: PiperConfig,
+    #[serde(default)]
+    pub espeak: EspeakConfig,
+    #[serde(default)]
+    pub sink: SinkConfig,
+    /// Additions to and overrides of the built-in pronunciation table.
+    #[serde(default)]
+    pub pronunciations: BTreeMap<String, String>,
+}
+
+fn default_engine() -> EngineKind {
+    EngineKind::Piper
+}
+fn default_fallback() -> Fallback {
+    Fallback::EspeakNg
+}
+fn default_gap() -> u64 {
+    250
+}
+fn default_max_chars() -> usize {
+    DEFAULT_MAX_CHARS
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::from_toml_str(&text, path)
+    }
+
+    pub fn from_toml_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string().trim().to_owned(),
+        })?;
+        cfg.validate(path)?;
+        Ok(cfg)
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |key, message: &str| {
+            Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                key,
+                message: message.into(),
+            })
+        };
+        if self.max_sentence_chars < 20 {
+            return invalid("max_sentence_chars", "must be at least 20");
+        }
+        if self.sentence_gap_ms > 10_000 {
+            return invalid("sentence_gap_ms", "must be at most 10000");
+        }
+        if self.engine == EngineKind::Piper
+            && self.piper.model.is_none()
+            && self.fallback == Fallback::None
+        {
+            return invalid(
+                "piper.model",
+                "engine is piper, so a voice model is needed (or set a fallback)",
+            );
+        }
+        if let Some(l) = self.piper.length_scale {
+            if !(0.1..=10.0).contains(&l) {
+                return invalid("piper.length_scale", "must be between 0.1 and 10");
+            }
+        }
+        self.sink
+            .validate()
+            .map_err(|(key, message)| ConfigError::Invalid {
+                path: path.to_owned(),
+                key,
+                message,
+            })
+    }
+
+    /// The socket path: `socket`, else `$XDG_RUNTIME_DIR/honeybot-narrator.sock`.
+    pub fn socket_path(&self) -> Result<PathBuf, ConfigError> {
+        default_socket(self.socket.as_deref())
+    }
+
+    pub fn fallback_engine(&self) -> Option<EngineKind> {
+        match self.fallback {
+            Fallback::Piper => Some(EngineKind::Piper),
+            Fallback::EspeakNg => Some(EngineKind::EspeakNg),
+            Fallback::None => None,
+        }
+    }
+
+    pub fn engine_settings(&self) -> EngineSettings {
+        EngineSettings {
+            piper: self.piper.clone(),
+            espeak: self.espeak.clone(),
+        }
+    }
+
+    pub fn text_options(&self) -> crate::markdown::TextOptions {
+        crate::markdown::TextOptions {
+            max_chars: self.max_sentence_chars,
+            pronunciations: crate::pronounce::Pronunciations::new(&self.pronunciations),
+        }
+    }
+}
+
+/// `explicit`, else the default socket in the runtime directory.
+pub fn default_socket(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
+    if let Some(p) = explicit {
+        return Ok(p.to_owned());
+    }
+    match std::env::var_os(RUNTIME_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => Ok(Path::new(&dir).join(SOCKET_NAME)),
+        _ => Err(ConfigError::NoSocket),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_rejected_with_their_name() {
+        let err = Config::from_toml_str("engine = \"piper\"\nvolume = 3\n", Path::new("n.toml"))
+            .expect_err("unknown key");
+        let msg = err.to_string();
+        assert!(msg.contains("n.toml") && msg.contains("volume"), "{msg}");
+        let err = Config::from_toml_str(
+            "[sink]\nplayer = \"paplay\"\nrate = 1\n",
+            Path::new("n.toml"),
+        )
+        .expect_err("unknown");
+        assert!(err.to_string().contains("rate"), "{err}");
+    }
+
+    #[test]
+    fn validation_names_the_key() {
+        let err = Config::from_toml_str("max_sentence_chars = 3", Path::new("n.toml"))
+            .expect_err("invalid");
+        assert!(err.to_string().contains("max_sentence_chars"), "{err}");
+        let err = Config::from_toml_str("fallback = \"none\"", Path::new("n.toml"))
+            .expect_err("no model");
+        assert!(err.to_string().contains("piper.model"), "{err}");
+        let ok = Config::from_toml_str(
+            "[pronunciations]\nHoneybot = \"Honey bot\"\n",
+            Path::new("n.toml"),
+        )
+        .expect("ok");
+        assert_eq!(
+            ok.text_options().pronunciations.apply("Honeybot"),
+            "Honey bot"
+        );
+    }
+}
