@@ -1,1 +1,136 @@
-//! Placeholder: implemented in its own change.
+//! HoneyDB: the SQLite request history of Honeybot.
+//!
+//! - [`HoneyDb::open`] creates or migrates a database (schema versioned with
+//!   `PRAGMA user_version`, WAL, `synchronous=NORMAL`, a busy timeout).
+//! - [`Batch`] aggregates parsed log entries in memory; [`HoneyDb::commit`] writes a batch,
+//!   its counters and the import cursor that covers it in ONE transaction, so a crash never
+//!   loses or double-counts a line.
+//! - [`FileIdentity`] recognises a log file by the content of its first bytes, so the same
+//!   content under a new name or inode is the same file, and a grown file keeps its identity.
+//! - [`import()`] reads a whole log stream (plain, decoded gz, stdin) exactly once.
+//! - [`report`] holds the summary queries.
+//!
+//! The schema is described in `docs/schema.md`.
+
+mod batch;
+mod db;
+mod identity;
+mod import;
+mod ip;
+pub mod report;
+mod schema;
+mod timefmt;
+
+pub use batch::Batch;
+pub use db::{CommitFailed, CommitStats, Cursor, HoneyDb};
+pub use identity::FileIdentity;
+pub use import::{ImportError, ImportOptions, ImportStats, import};
+pub use ip::IpMode;
+pub use schema::SCHEMA_VERSION;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Which calendar date a log line is counted under.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimeZonePolicy {
+    /// The date as written in the line (the web server's local date). The default.
+    #[default]
+    LocalToLog,
+    /// The UTC date of the request.
+    Utc,
+}
+
+impl std::str::FromStr for TimeZonePolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "local-to-log" => Ok(Self::LocalToLog),
+            "utc" => Ok(Self::Utc),
+            other => Err(format!(
+                "unknown time zone policy {other:?} (expected \"local-to-log\" or \"utc\")"
+            )),
+        }
+    }
+}
+
+/// How a database is opened and how entries are recorded.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// How client addresses are stored.
+    pub ip_mode: IpMode,
+    /// Which date a line is counted under.
+    pub time_zone: TimeZonePolicy,
+    /// How long one SQLite statement waits for a lock before [`HoneyDb::commit`] retries.
+    pub busy_timeout: Duration,
+    /// How many times [`HoneyDb::commit`] retries a busy database (with growing pauses)
+    /// before it gives up with [`DbError::Busy`].
+    pub busy_retries: u32,
+    /// How many values per dimension (IPs, user agents, paths, ...) have their row ids
+    /// remembered (two generations of this size at most); keeps a long-running importer's
+    /// memory flat.
+    pub id_cache_entries: usize,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self {
+            ip_mode: IpMode::Full,
+            time_zone: TimeZonePolicy::LocalToLog,
+            busy_timeout: Duration::from_secs(5),
+            busy_retries: 5,
+            id_cache_entries: 20_000,
+        }
+    }
+}
+
+/// Everything that can go wrong in HoneyDB.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The database stayed locked by another connection through every retry.
+    #[error("database {path} is busy (locked by another writer)")]
+    Busy { path: PathBuf },
+    /// The disk (or the database size limit) is full; nothing of the batch was written.
+    #[error("disk full while writing database {path}")]
+    DiskFull { path: PathBuf },
+    /// Another importer moved the file's cursor since this one read it; nothing of the
+    /// batch was written (it would have counted lines twice).
+    #[error(
+        "import cursor of {file} in database {path} was moved by another importer; \
+         run one importer per log file"
+    )]
+    CursorConflict { path: PathBuf, file: String },
+    /// The database already holds client addresses stored under another IP mode (or hash
+    /// key); mixing them would count one client as two.
+    #[error(
+        "database {path} stores client addresses as {stored}, not {requested}; \
+         use the same IP mode (and key) or a new database"
+    )]
+    IpModeMismatch {
+        path: PathBuf,
+        stored: String,
+        requested: String,
+    },
+    /// The file was written by a newer Honeybot.
+    #[error("database {path} has schema version {found}, newer than this program's {supported}")]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    /// Any other SQLite error.
+    #[error("database {path}")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The directory of the database could not be prepared.
+    #[error("cannot create directory for database {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -4,7 +4,7 @@
 //! - `common`:   `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent`
 //! - `combined`: common + ` "$http_referer" "$http_user_agent"`
 //! - vhost-prefixed: `$host ` in front of either (Apache `%v %h %l %u %t ...`)
-//! - combined with extra trailing quoted fields (e.g. `"$http_x_forwarded_for"`)
+//! - combined with extra trailing fields (e.g. `"$http_x_forwarded_for"`, `$request_time`)
 //! - Honeybot extended: combined + ` Accept:"$http_accept" MarkdownServed:$serve_markdown`
 //!   (optionally followed by ` Host:"$host" RequestTime:$request_time`)
 //!
@@ -15,6 +15,17 @@
 //! names below; add fields and variants freely.
 
 #![forbid(unsafe_code)]
+
+mod escape;
+mod parse;
+mod time;
+
+#[cfg(test)]
+mod tests;
+
+pub use escape::unescape;
+pub use parse::{MAX_LINE_LEN, parse_line};
+pub use time::{Date, LogTime};
 
 /// One parsed access-log line. All byte slices borrow from the input line and are the
 /// field exactly as written in the log (still escaped: see [`unescape`]).
@@ -55,7 +66,8 @@ pub struct Entry<'a> {
 pub enum Format {
     Common,
     Combined,
-    /// Combined plus one or more unnamed trailing quoted fields.
+    /// Combined plus more trailing fields: quoted (`"$http_x_forwarded_for"`), bare tokens
+    /// (`$request_time`) or `Name:value` fields other than the Honeybot extended ones.
     CombinedExtra,
     HoneybotExtended,
 }
@@ -92,27 +104,6 @@ impl<'a> Request<'a> {
     }
 }
 
-/// `$time_local` as written: wall-clock fields plus the UTC offset of the line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct LogTime {
-    pub year: u16,
-    pub month: u8,
-    pub day: u8,
-    pub hour: u8,
-    pub minute: u8,
-    pub second: u8,
-    /// Offset from UTC in minutes (`-0700` is -420).
-    pub offset_minutes: i16,
-}
-
-/// A calendar date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Date {
-    pub year: u16,
-    pub month: u8,
-    pub day: u8,
-}
-
 /// Why a line was not accepted. Each variant is counted separately by callers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum ParseError {
@@ -122,6 +113,8 @@ pub enum ParseError {
     NotAccessLog,
     #[error("bad client address field")]
     BadAddress,
+    #[error("missing ident/user fields between the client address and the timestamp")]
+    MissingIdent,
     #[error("bad timestamp")]
     BadTime,
     #[error("bad or unterminated quoted request field")]
@@ -138,14 +131,36 @@ pub enum ParseError {
     TooLong,
 }
 
-/// Parse one line (without or with its trailing `\n` / `\r\n`).
-pub fn parse_line(line: &[u8]) -> Result<Entry<'_>, ParseError> {
-    let _ = line;
-    Err(ParseError::NotAccessLog) // replaced by the real parser
-}
+impl ParseError {
+    /// Stable snake_case name of the error, for counters and JSON keys.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ParseError::Empty => "empty",
+            ParseError::NotAccessLog => "not_access_log",
+            ParseError::BadAddress => "bad_address",
+            ParseError::MissingIdent => "missing_ident",
+            ParseError::BadTime => "bad_time",
+            ParseError::BadRequestField => "bad_request_field",
+            ParseError::BadStatus => "bad_status",
+            ParseError::BadBytes => "bad_bytes",
+            ParseError::BadQuotedField => "bad_quoted_field",
+            ParseError::TrailingGarbage => "trailing_garbage",
+            ParseError::TooLong => "too_long",
+        }
+    }
 
-/// Undo nginx/Apache log escaping (`\"`, `\\`, `\xNN`) of a field. Borrowed when the
-/// field holds no escape.
-pub fn unescape(field: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    std::borrow::Cow::Borrowed(field) // replaced by the real implementation
+    /// Every variant, in declaration order (for tables of counters).
+    pub const ALL: [ParseError; 11] = [
+        ParseError::Empty,
+        ParseError::NotAccessLog,
+        ParseError::BadAddress,
+        ParseError::MissingIdent,
+        ParseError::BadTime,
+        ParseError::BadRequestField,
+        ParseError::BadStatus,
+        ParseError::BadBytes,
+        ParseError::BadQuotedField,
+        ParseError::TrailingGarbage,
+        ParseError::TooLong,
+    ];
 }

@@ -1,0 +1,731 @@
+//! The database handle: open + migrate, cursors, and the one-transaction commit.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+
+use crate::batch::{Batch, Interner, Map};
+use crate::identity::FileIdentity;
+use crate::schema::{self, MigrateError};
+use crate::timefmt::{DateKey, date_text};
+use crate::{DbError, DbOptions, IpMode, SCHEMA_VERSION};
+
+/// How far into a log file the database has counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cursor {
+    /// Bytes from the start of the file covered by committed counts (always at a line end,
+    /// or at the end of a finished file whose last line has no newline).
+    pub offset: u64,
+    /// Lines in those bytes.
+    pub lines: u64,
+}
+
+/// What one commit wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    pub lines_parsed: u64,
+    pub lines_malformed: u64,
+    /// Rows of `daily_logs` inserted or incremented.
+    pub facts: u64,
+    /// New rows in the dimension tables.
+    pub new_values: u64,
+    pub requests_by_status: BTreeMap<u16, u64>,
+    pub malformed_by_kind: BTreeMap<&'static str, u64>,
+}
+
+/// A failed [`HoneyDb::commit`]: nothing was written, and the batch is handed back so the
+/// caller can retry it later with the same cursor.
+#[derive(Debug)]
+pub struct CommitFailed {
+    pub error: DbError,
+    pub batch: Box<Batch>,
+}
+
+impl std::fmt::Display for CommitFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for CommitFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
+}
+
+impl From<CommitFailed> for DbError {
+    fn from(failed: CommitFailed) -> Self {
+        failed.error
+    }
+}
+
+/// The five dimension tables. Table names are constants, never built from data.
+#[derive(Debug, Clone, Copy)]
+enum Dim {
+    Ip,
+    UserAgent,
+    Path,
+    Referrer,
+    Accept,
+}
+
+impl Dim {
+    const ALL: [Dim; 5] = [
+        Dim::Ip,
+        Dim::UserAgent,
+        Dim::Path,
+        Dim::Referrer,
+        Dim::Accept,
+    ];
+
+    fn sql(self) -> &'static DimSql {
+        match self {
+            Dim::Ip => &IPS,
+            Dim::UserAgent => &USER_AGENTS,
+            Dim::Path => &PATHS,
+            Dim::Referrer => &REFERRERS,
+            Dim::Accept => &ACCEPT_VALUES,
+        }
+    }
+
+    fn of(self, batch: &Batch) -> &Interner {
+        match self {
+            Dim::Ip => &batch.ips,
+            Dim::UserAgent => &batch.user_agents,
+            Dim::Path => &batch.paths,
+            Dim::Referrer => &batch.referrers,
+            Dim::Accept => &batch.accepts,
+        }
+    }
+}
+
+/// The statements of one dimension table.
+#[derive(Debug)]
+struct DimSql {
+    find: &'static str,
+    insert: &'static str,
+    lower: &'static str,
+}
+
+macro_rules! dim_sql {
+    ($table:literal) => {
+        DimSql {
+            find: concat!("SELECT id, first_seen FROM ", $table, " WHERE value = ?1"),
+            insert: concat!(
+                "INSERT INTO ",
+                $table,
+                " (value, first_seen) VALUES (?1, ?2) ON CONFLICT (value) DO NOTHING"
+            ),
+            lower: concat!(
+                "UPDATE ",
+                $table,
+                " SET first_seen = ?2 WHERE id = ?1 AND first_seen > ?2"
+            ),
+        }
+    };
+}
+const IPS: DimSql = dim_sql!("ips");
+const USER_AGENTS: DimSql = dim_sql!("user_agents");
+const PATHS: DimSql = dim_sql!("paths");
+const REFERRERS: DimSql = dim_sql!("referrers");
+const ACCEPT_VALUES: DimSql = dim_sql!("accept_values");
+
+const UPSERT_FACT: &str = "INSERT INTO daily_logs (date, ip_id, ua_id, path_id, status, count) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+     ON CONFLICT (date, ip_id, ua_id, path_id, status) DO UPDATE SET count = count + excluded.count";
+/// Rows per multi-row fact upsert (6 parameters each, far below SQLite's limit).
+const FACTS_PER_STATEMENT: usize = 64;
+
+/// [`UPSERT_FACT`] for [`FACTS_PER_STATEMENT`] rows at once: fewer statement executions.
+static UPSERT_FACTS_MULTI: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let rows = vec!["(?, ?, ?, ?, ?, ?)"; FACTS_PER_STATEMENT].join(", ");
+    format!(
+        "INSERT INTO daily_logs (date, ip_id, ua_id, path_id, status, count) VALUES {rows} \
+         ON CONFLICT (date, ip_id, ua_id, path_id, status) DO UPDATE SET count = count + excluded.count"
+    )
+});
+
+const UPSERT_REFERRER_FACT: &str = "INSERT INTO daily_referrers (date, path_id, referrer_id, count) \
+     VALUES (?1, ?2, ?3, ?4) \
+     ON CONFLICT (date, path_id, referrer_id) DO UPDATE SET count = count + excluded.count";
+const UPSERT_ACCEPT_FACT: &str = "INSERT INTO daily_accepts (date, ua_id, accept_id, markdown_served, count) \
+     VALUES (?1, ?2, ?3, ?4, ?5) \
+     ON CONFLICT (date, ua_id, accept_id, markdown_served) DO UPDATE SET count = count + excluded.count";
+const ADD_COUNTER: &str = "INSERT INTO kv_store (key, value, updated_at) \
+     VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) \
+     ON CONFLICT (key) DO UPDATE SET value = value + excluded.value, updated_at = excluded.updated_at";
+
+/// Bounded map from stored dimension value to (row id, an upper bound of its stored
+/// `first_seen` as Unix time). Two generations: when the young one is full it becomes the
+/// old one and the previous old one is dropped, so memory stays flat and hot values stay.
+#[derive(Debug, Default)]
+struct IdCache {
+    young: Map<Box<str>, (i64, i64)>,
+    old: Map<Box<str>, (i64, i64)>,
+}
+
+impl IdCache {
+    fn get(&self, value: &str) -> Option<(i64, i64)> {
+        self.young
+            .get(value)
+            .or_else(|| self.old.get(value))
+            .copied()
+    }
+
+    fn insert(&mut self, value: Box<str>, id: i64, seen: i64, cap: usize) {
+        if self.young.len() >= cap.max(1) {
+            self.old = std::mem::take(&mut self.young);
+        }
+        self.young.insert(value, (id, seen));
+    }
+
+    fn clear(&mut self) {
+        self.young.clear();
+        self.old.clear();
+    }
+}
+
+/// Cache changes of a commit, applied only once it succeeded (ids of a rolled-back
+/// transaction are not real).
+type PendingIds = Vec<(usize, Box<str>, i64, i64)>;
+
+/// An open HoneyDB.
+#[derive(Debug)]
+pub struct HoneyDb {
+    conn: Connection,
+    path: PathBuf,
+    options: DbOptions,
+    caches: [IdCache; 5],
+    /// The cursor this handle last read or wrote per file fingerprint: a commit whose
+    /// stored cursor differs was raced by another importer and is refused.
+    observed: Map<String, Cursor>,
+    /// Whether this handle's IP mode was checked against (or recorded in) the database.
+    ip_mode_checked: bool,
+}
+
+impl HoneyDb {
+    /// Opens (creating if needed) and migrates the database at `path`: WAL journal,
+    /// `synchronous=NORMAL`, the configured busy timeout.
+    pub fn open(path: impl AsRef<Path>, options: &DbOptions) -> Result<Self, DbError> {
+        let path = path.as_ref().to_owned();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| DbError::Io {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let sqlite = |source| DbError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let mut conn = Connection::open(&path).map_err(sqlite)?;
+        conn.busy_timeout(options.busy_timeout).map_err(sqlite)?;
+        // Returns the mode in effect; a file system without shared memory keeps the
+        // rollback journal, which is still correct (only reader concurrency is lost).
+        let _mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| classify(e, &path))?;
+        conn.execute_batch(
+            "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY;",
+        )
+        .map_err(sqlite)?;
+        conn.set_prepared_statement_cache_capacity(32);
+        schema::migrate(&mut conn).map_err(|e| match e {
+            MigrateError::TooNew(found) => DbError::TooNew {
+                path: path.clone(),
+                found,
+                supported: SCHEMA_VERSION,
+            },
+            MigrateError::Sqlite(e) => classify(e, &path),
+        })?;
+        Ok(Self {
+            conn,
+            path,
+            options: options.clone(),
+            caches: Default::default(),
+            observed: Map::default(),
+            ip_mode_checked: false,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The options the database was opened with.
+    pub fn options(&self) -> &DbOptions {
+        &self.options
+    }
+
+    /// The underlying connection, for read queries (reports). Write through [`Self::commit`].
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// An empty batch dated by this database's time zone policy.
+    pub fn batch(&self) -> Batch {
+        Batch::new(self.options.time_zone)
+    }
+
+    /// The committed cursor of a file, if any part of it was imported before. The handle
+    /// remembers it: a later [`Self::commit`] for the same file whose stored cursor has
+    /// moved meanwhile (another importer) is refused with [`DbError::CursorConflict`].
+    pub fn cursor(&mut self, identity: &FileIdentity) -> Result<Option<Cursor>, DbError> {
+        let found = find_cursor(&self.conn, identity)
+            .map(|found| found.map(|(_, c)| c))
+            .map_err(|e| classify(e, &self.path))?;
+        self.observed
+            .insert(identity.fingerprint_hex(), found.unwrap_or_default());
+        Ok(found)
+    }
+
+    /// Writes the batch, its kv counters and (when given) the file cursor that covers it
+    /// in ONE transaction. A busy database is retried with growing pauses
+    /// ([`DbOptions::busy_retries`]); on any error nothing is written and the batch is
+    /// handed back in [`CommitFailed`].
+    pub fn commit(
+        &mut self,
+        batch: Batch,
+        cursor: Option<(&FileIdentity, Cursor)>,
+    ) -> Result<CommitStats, CommitFailed> {
+        let mut attempt = 0;
+        loop {
+            let expected =
+                cursor.and_then(|(id, _)| self.observed.get(&id.fingerprint_hex()).copied());
+            match self.try_commit(&batch, cursor, expected) {
+                Ok((stats, pending)) => {
+                    self.ip_mode_checked = true;
+                    if let Some((identity, to)) = cursor {
+                        self.observed.insert(identity.fingerprint_hex(), to);
+                    }
+                    let cap = self.options.id_cache_entries;
+                    for (dim, value, id, seen) in pending {
+                        self.caches[dim].insert(value, id, seen, cap);
+                    }
+                    return Ok(stats);
+                }
+                Err(e) => {
+                    let error = match e {
+                        TxError::Sqlite(e) => classify(e, &self.path),
+                        TxError::IpMode(stored) => DbError::IpModeMismatch {
+                            path: self.path.clone(),
+                            stored,
+                            requested: self.options.ip_mode.stored_label(),
+                        },
+                        TxError::CursorMoved => DbError::CursorConflict {
+                            path: self.path.clone(),
+                            file: cursor
+                                .and_then(|(id, _)| id.path.clone())
+                                .unwrap_or_else(|| "a log".to_owned()),
+                        },
+                    };
+                    if matches!(error, DbError::Busy { .. }) && attempt < self.options.busy_retries
+                    {
+                        std::thread::sleep(backoff(attempt));
+                        attempt += 1;
+                        continue;
+                    }
+                    // Another writer may have changed what the caches describe.
+                    self.caches.iter_mut().for_each(IdCache::clear);
+                    return Err(CommitFailed {
+                        error,
+                        batch: Box::new(batch),
+                    });
+                }
+            }
+        }
+    }
+
+    fn try_commit(
+        &mut self,
+        batch: &Batch,
+        cursor: Option<(&FileIdentity, Cursor)>,
+        expected: Option<Cursor>,
+    ) -> Result<(CommitStats, PendingIds), TxError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if !self.ip_mode_checked {
+            check_ip_mode(&tx, &self.options.ip_mode)?;
+        }
+        let mut stats = CommitStats {
+            lines_parsed: batch.lines_parsed,
+            lines_malformed: batch.lines_malformed,
+            ..CommitStats::default()
+        };
+        let mut pending = PendingIds::new();
+        let mut escaped_values = 0u64;
+        let mut ids: [Vec<i64>; 5] = Default::default();
+        for (i, dim) in Dim::ALL.into_iter().enumerate() {
+            let ip_mode = matches!(dim, Dim::Ip).then_some(&self.options.ip_mode);
+            let resolved = resolve_dim(
+                &tx,
+                dim,
+                dim.of(batch),
+                ip_mode,
+                &self.caches[i],
+                i,
+                &mut pending,
+            )?;
+            ids[i] = resolved.ids;
+            stats.new_values += resolved.new_values;
+            escaped_values += resolved.new_escaped;
+        }
+        let [ip_ids, ua_ids, path_ids, referrer_ids, accept_ids] = &ids;
+        let mut dates = DateTexts::default();
+
+        let mut facts: Vec<_> = batch
+            .facts
+            .iter()
+            .map(|(k, &n)| {
+                (
+                    (
+                        k.date,
+                        ip_ids[k.ip as usize],
+                        ua_ids[k.ua as usize],
+                        path_ids[k.path as usize],
+                        k.status,
+                    ),
+                    n,
+                )
+            })
+            .collect();
+        // Key order = B-tree order: each page is visited once.
+        facts.sort_unstable();
+        // Merge keys that became equal (addresses of one truncated network): each row is
+        // then written once.
+        facts.dedup_by(|next, kept| {
+            let same = next.0 == kept.0;
+            if same {
+                kept.1 += next.1;
+            }
+            same
+        });
+        {
+            let mut single = tx.prepare_cached(UPSERT_FACT)?;
+            let mut multi = tx.prepare_cached(&UPSERT_FACTS_MULTI)?;
+            for chunk in facts.chunks(FACTS_PER_STATEMENT) {
+                for ((_, _, _, _, status), n) in chunk {
+                    *stats.requests_by_status.entry(*status).or_insert(0) += n;
+                    stats.facts += 1;
+                }
+                if chunk.len() == FACTS_PER_STATEMENT {
+                    for (j, &((date, ip, ua, path, status), n)) in chunk.iter().enumerate() {
+                        let at = j * 6;
+                        multi.raw_bind_parameter(at + 1, dates.get(date))?;
+                        multi.raw_bind_parameter(at + 2, ip)?;
+                        multi.raw_bind_parameter(at + 3, ua)?;
+                        multi.raw_bind_parameter(at + 4, path)?;
+                        multi.raw_bind_parameter(at + 5, status)?;
+                        multi.raw_bind_parameter(at + 6, n as i64)?;
+                    }
+                    multi.raw_execute()?;
+                } else {
+                    for &((date, ip, ua, path, status), n) in chunk {
+                        single.execute(params![dates.get(date), ip, ua, path, status, n as i64])?;
+                    }
+                }
+            }
+        }
+        {
+            let mut rows: Vec<_> = batch
+                .referrer_facts
+                .iter()
+                .map(|(&(d, p, r), &n)| ((d, path_ids[p as usize], referrer_ids[r as usize]), n))
+                .collect();
+            rows.sort_unstable();
+            let mut stmt = tx.prepare_cached(UPSERT_REFERRER_FACT)?;
+            for ((date, path, referrer), n) in rows {
+                stmt.execute(params![dates.get(date), path, referrer, n as i64])?;
+            }
+        }
+        {
+            let markdown: Vec<String> = {
+                let mut v = vec![String::new(); batch.markdown.len()];
+                for (raw, &(local, _)) in &batch.markdown.map {
+                    v[local as usize] = stored_text(raw).0;
+                }
+                v
+            };
+            let mut rows: Vec<_> = batch
+                .accept_facts
+                .iter()
+                .map(|(&(d, u, a, m), &n)| {
+                    (
+                        (d, ua_ids[u as usize], accept_ids[a as usize], m as usize),
+                        n,
+                    )
+                })
+                .collect();
+            rows.sort_unstable();
+            let mut stmt = tx.prepare_cached(UPSERT_ACCEPT_FACT)?;
+            for ((date, ua, accept, md), n) in rows {
+                stmt.execute(params![dates.get(date), ua, accept, markdown[md], n as i64])?;
+            }
+        }
+        {
+            let mut stmt = tx.prepare_cached(ADD_COUNTER)?;
+            let mut add = |key: &str, n: u64| -> rusqlite::Result<()> {
+                if n > 0 {
+                    stmt.execute(params![key, n as i64])?;
+                }
+                Ok(())
+            };
+            add("lines_parsed", batch.lines_parsed)?;
+            add("lines_malformed", batch.lines_malformed)?;
+            add("values_kept_escaped", escaped_values)?;
+            for (error, &n) in &batch.malformed {
+                add(&format!("malformed.{}", error.kind()), n)?;
+                *stats.malformed_by_kind.entry(error.kind()).or_insert(0) += n;
+            }
+        }
+        if let Some((identity, to)) = cursor {
+            let stored = find_cursor(&tx, identity)?;
+            if let Some(expected) = expected
+                && stored.as_ref().map_or(Cursor::default(), |(_, c)| *c) != expected
+            {
+                return Err(TxError::CursorMoved);
+            }
+            write_cursor(&tx, identity, stored.map(|(fp, _)| fp), to)?;
+        }
+        tx.commit()?;
+        Ok((stats, pending))
+    }
+}
+
+/// Why one commit attempt failed.
+enum TxError {
+    Sqlite(rusqlite::Error),
+    CursorMoved,
+    /// The database records another IP mode (the stored label).
+    IpMode(String),
+}
+
+impl From<rusqlite::Error> for TxError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Sqlite(e)
+    }
+}
+
+/// `YYYY-MM-DD` texts of the few dates in a batch.
+#[derive(Default)]
+struct DateTexts(Vec<(DateKey, String)>);
+
+impl DateTexts {
+    fn get(&mut self, key: DateKey) -> &str {
+        let i = match self.0.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                self.0.push((key, date_text(key)));
+                self.0.len() - 1
+            }
+        };
+        &self.0[i].1
+    }
+}
+
+struct Resolved {
+    /// Row id per batch-local id.
+    ids: Vec<i64>,
+    new_values: u64,
+    new_escaped: u64,
+}
+
+/// Finds or inserts the rows of one dimension's batch values; lowers `first_seen` where the
+/// batch saw a value earlier than the database did.
+fn resolve_dim(
+    tx: &rusqlite::Transaction<'_>,
+    dim: Dim,
+    interner: &Interner,
+    ip_mode: Option<&IpMode>,
+    cache: &IdCache,
+    cache_index: usize,
+    pending: &mut PendingIds,
+) -> rusqlite::Result<Resolved> {
+    let mut out = Resolved {
+        ids: vec![0; interner.len()],
+        new_values: 0,
+        new_escaped: 0,
+    };
+    if interner.len() == 0 {
+        return Ok(out);
+    }
+    let mut values: Vec<(String, bool, u32, i64)> = interner
+        .map
+        .iter()
+        .map(|(raw, &(local, seen))| {
+            let (mut text, escaped) = stored_text(raw);
+            if let Some(mode) = ip_mode.filter(|m| **m != IpMode::Full) {
+                text = mode.apply(&text);
+            }
+            (text, escaped, local, seen)
+        })
+        .collect();
+    // Index order: inserting sorted keys touches each index page once.
+    values.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let sql = dim.sql();
+    let mut find = tx.prepare_cached(sql.find)?;
+    let mut insert = tx.prepare_cached(sql.insert)?;
+    let mut lower = tx.prepare_cached(sql.lower)?;
+    for (text, escaped, local, seen) in values {
+        let (id, known_seen) = match cache.get(&text) {
+            Some(hit) => hit,
+            // Try the insert first: in a growing history most uncached values are new.
+            None if insert.execute(params![text, seen])? == 1 => {
+                out.new_values += 1;
+                out.new_escaped += u64::from(escaped);
+                (tx.last_insert_rowid(), seen)
+            }
+            None => find.query_row(params![text], |r| Ok((r.get(0)?, r.get(1)?)))?,
+        };
+        if seen < known_seen {
+            lower.execute(params![id, seen])?;
+        }
+        out.ids[local as usize] = id;
+        pending.push((cache_index, text.into_boxed_str(), id, seen.min(known_seen)));
+    }
+    Ok(out)
+}
+
+/// How a raw log field is stored: unescaped when that is valid UTF-8; otherwise the
+/// unescaped bytes re-escaped as printable ASCII (`\\`, `\xNN`), which is lossless.
+/// Returns the text and whether it had to be kept escaped.
+pub(crate) fn stored_text(raw: &[u8]) -> (String, bool) {
+    let bytes = honeybot_logparse::unescape(raw);
+    match std::str::from_utf8(&bytes) {
+        Ok(s) => (s.to_owned(), false),
+        Err(_) => {
+            let mut out = String::with_capacity(bytes.len() + 16);
+            for &b in bytes.iter() {
+                match b {
+                    b'\\' => out.push_str("\\\\"),
+                    0x20..=0x7e => out.push(char::from(b)),
+                    _ => out.push_str(&format!("\\x{b:02X}")),
+                }
+            }
+            (out, true)
+        }
+    }
+}
+
+/// The stored cursor of `identity`: by its full fingerprint, else by the longest shorter
+/// prefix of it that was stored while the file was still short. Returns the row key too.
+fn find_cursor(
+    conn: &Connection,
+    identity: &FileIdentity,
+) -> rusqlite::Result<Option<(String, Cursor)>> {
+    let mut by_fp =
+        conn.prepare_cached("SELECT offset, lines FROM import_cursors WHERE fingerprint = ?1")?;
+    let read = |fp: &str, stmt: &mut rusqlite::CachedStatement<'_>| {
+        stmt.query_row([fp], |r| {
+            Ok(Cursor {
+                offset: r.get::<_, i64>(0)? as u64,
+                lines: r.get::<_, i64>(1)? as u64,
+            })
+        })
+        .optional()
+    };
+    let fp = identity.fingerprint_hex();
+    if let Some(c) = read(&fp, &mut by_fp)? {
+        return Ok(Some((fp, c)));
+    }
+    let mut shorter = conn.prepare_cached(
+        "SELECT DISTINCT prefix_len FROM import_cursors WHERE prefix_len < ?1 \
+         ORDER BY prefix_len DESC",
+    )?;
+    let lens: Vec<i64> = shorter
+        .query_map([identity.prefix_len() as i64], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for len in lens {
+        if let Some(fp) = identity.fingerprint_of_first(len as usize)
+            && let Some(c) = read(&fp, &mut by_fp)?
+        {
+            return Ok(Some((fp, c)));
+        }
+    }
+    Ok(None)
+}
+
+fn write_cursor(
+    tx: &rusqlite::Transaction<'_>,
+    identity: &FileIdentity,
+    stored_fp: Option<String>,
+    to: Cursor,
+) -> rusqlite::Result<()> {
+    let fp = identity.fingerprint_hex();
+    if let Some(old_fp) = stored_fp
+        && old_fp != fp
+    {
+        // The file grew past the prefix it was known by: re-key its cursor.
+        tx.execute(
+            "DELETE FROM import_cursors WHERE fingerprint = ?1",
+            [old_fp],
+        )?;
+    }
+    let (dev, inode) = identity
+        .dev_inode
+        .map_or((None, None), |(d, i)| (Some(d as i64), Some(i as i64)));
+    tx.prepare_cached(
+        "INSERT INTO import_cursors (fingerprint, prefix_len, offset, lines, path, dev, inode, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) \
+         ON CONFLICT (fingerprint) DO UPDATE SET prefix_len = excluded.prefix_len, \
+           offset = excluded.offset, lines = excluded.lines, \
+           path = coalesce(excluded.path, path), dev = excluded.dev, inode = excluded.inode, \
+           updated_at = excluded.updated_at",
+    )?
+    .execute(params![
+        fp,
+        identity.prefix_len() as i64,
+        to.offset as i64,
+        to.lines as i64,
+        identity.path.as_deref(),
+        dev,
+        inode
+    ])?;
+    Ok(())
+}
+
+/// Records the IP mode in a database written for the first time; refuses to write client
+/// addresses under a different one. Readers never need to know the mode.
+fn check_ip_mode(conn: &Connection, mode: &IpMode) -> Result<(), TxError> {
+    let label = mode.stored_label();
+    conn.execute(
+        "INSERT INTO kv_store (key, value, updated_at) \
+         VALUES ('ip_mode', ?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) \
+         ON CONFLICT (key) DO NOTHING",
+        [&label],
+    )?;
+    let stored: String = conn.query_row(
+        "SELECT value FROM kv_store WHERE key = 'ip_mode'",
+        [],
+        |r| r.get(0),
+    )?;
+    if stored == label {
+        Ok(())
+    } else {
+        Err(TxError::IpMode(stored))
+    }
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(50u64 << attempt.min(5)).min(Duration::from_secs(1))
+}
+
+/// Maps SQLite's error codes onto the cases callers handle differently.
+pub(crate) fn classify(e: rusqlite::Error, path: &Path) -> DbError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => DbError::Busy {
+            path: path.to_owned(),
+        },
+        Some(ErrorCode::DiskFull) => DbError::DiskFull {
+            path: path.to_owned(),
+        },
+        _ => DbError::Sqlite {
+            path: path.to_owned(),
+            source: e,
+        },
+    }
+}

@@ -1,0 +1,275 @@
+//! Importing a whole log stream exactly once.
+
+use std::collections::BTreeMap;
+use std::io::{ErrorKind, Read};
+use std::time::Instant;
+
+use honeybot_logparse::{MAX_LINE_LEN, ParseError, parse_line};
+
+use crate::{Batch, CommitFailed, Cursor, DbError, FileIdentity, HoneyDb};
+
+/// How [`import()`] reads and commits.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Lines per transaction (and the bound on batch memory).
+    pub batch_lines: u64,
+    /// The name the stream is known by: named in errors and stored in the cursor row.
+    pub name: String,
+    /// `(st_dev, st_ino)` of the file, when it is one.
+    pub dev_inode: Option<(u64, u64)>,
+}
+
+impl ImportOptions {
+    /// Defaults for a stream called `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            batch_lines: 25_000,
+            name: name.into(),
+            dev_inode: None,
+        }
+    }
+}
+
+/// What an import did. `lines_total == lines_parsed + lines_malformed +
+/// lines_skipped_duplicate` always holds.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ImportStats {
+    pub lines_total: u64,
+    pub lines_parsed: u64,
+    pub lines_malformed: u64,
+    /// Lines already counted by an earlier import of the same content.
+    pub lines_skipped_duplicate: u64,
+    pub malformed_by_kind: BTreeMap<String, u64>,
+    pub requests_by_status: BTreeMap<u16, u64>,
+    /// Bytes read from the stream (after gz decoding).
+    pub bytes: u64,
+    pub seconds: f64,
+}
+
+impl ImportStats {
+    /// Adds another import's figures (e.g. the next file of one command).
+    pub fn merge(&mut self, other: &ImportStats) {
+        self.lines_total += other.lines_total;
+        self.lines_parsed += other.lines_parsed;
+        self.lines_malformed += other.lines_malformed;
+        self.lines_skipped_duplicate += other.lines_skipped_duplicate;
+        for (k, n) in &other.malformed_by_kind {
+            *self.malformed_by_kind.entry(k.clone()).or_insert(0) += n;
+        }
+        for (k, n) in &other.requests_by_status {
+            *self.requests_by_status.entry(*k).or_insert(0) += n;
+        }
+        self.bytes += other.bytes;
+        self.seconds += other.seconds;
+    }
+}
+
+/// Why an import stopped. Everything committed before the error stays committed, with its
+/// cursor, so running the import again continues where it stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {name}")]
+    Read {
+        name: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<CommitFailed> for ImportError {
+    fn from(failed: CommitFailed) -> Self {
+        Self::Db(failed.error)
+    }
+}
+
+/// Read buffer: larger than the longest line the parser accepts.
+const BUF_LEN: usize = 1 << 20;
+const _: () = assert!(BUF_LEN > MAX_LINE_LEN + 1);
+
+/// Imports a whole stream (a plain file, decoded gz, stdin): identifies it by its first
+/// [`FileIdentity::PREFIX_LEN`] bytes, skips what its committed cursor covers (counted as
+/// `lines_skipped_duplicate`), parses and aggregates the rest and commits every
+/// `batch_lines` lines together with the advanced cursor. A last line without a newline is
+/// counted as the end of the finished stream. `progress` gets the bytes read so far.
+pub fn import<R: Read>(
+    db: &mut HoneyDb,
+    reader: R,
+    options: &ImportOptions,
+    progress: impl FnMut(u64),
+) -> Result<ImportStats, ImportError> {
+    let started = Instant::now();
+    let mut input = Input {
+        reader,
+        buf: vec![0; BUF_LEN],
+        start: 0,
+        end: 0,
+        eof: false,
+        bytes: 0,
+        name: &options.name,
+        progress,
+    };
+    let mut stats = ImportStats::default();
+
+    while input.end < FileIdentity::PREFIX_LEN && !input.eof {
+        input.read_more()?;
+    }
+    let mut identity = FileIdentity::from_prefix(&input.buf[..input.end]);
+    identity.path = Some(options.name.clone());
+    identity.dev_inode = options.dev_inode;
+    let known = db.cursor(&identity)?.unwrap_or_default();
+
+    // Skip what is already counted.
+    let mut offset = 0u64;
+    let mut skipped_newlines = 0u64;
+    let mut last_skipped = b'\n';
+    while offset < known.offset {
+        if input.start == input.end {
+            if input.eof {
+                break;
+            }
+            input.compact();
+            input.read_more()?;
+            continue;
+        }
+        let take = (input.end - input.start)
+            .min(usize::try_from(known.offset - offset).unwrap_or(usize::MAX));
+        let chunk = &input.buf[input.start..input.start + take];
+        skipped_newlines += memchr::memchr_iter(b'\n', chunk).count() as u64;
+        last_skipped = chunk[take - 1];
+        input.start += take;
+        offset += take as u64;
+    }
+    if offset < known.offset {
+        // The stream is shorter than what was imported from this content before.
+        stats.lines_skipped_duplicate = skipped_newlines + u64::from(last_skipped != b'\n');
+        stats.lines_total = stats.lines_skipped_duplicate;
+        stats.bytes = input.bytes;
+        stats.seconds = started.elapsed().as_secs_f64();
+        return Ok(stats);
+    }
+    stats.lines_skipped_duplicate = known.lines;
+    let mut lines = known.lines;
+
+    let mut batch = db.batch();
+    let mut too_long = false;
+    loop {
+        while let Some(i) = memchr::memchr(b'\n', &input.buf[input.start..input.end]) {
+            let line = &input.buf[input.start..input.start + i + 1];
+            if too_long {
+                too_long = false;
+                batch.add_malformed(&ParseError::TooLong);
+            } else {
+                count_line(&mut batch, line);
+            }
+            input.start += i + 1;
+            offset += (i + 1) as u64;
+            lines += 1;
+            if batch.lines() >= options.batch_lines {
+                let full = std::mem::replace(&mut batch, db.batch());
+                commit(db, full, &identity, Cursor { offset, lines }, &mut stats)?;
+            }
+        }
+        if input.eof {
+            break;
+        }
+        if input.start == 0 && input.end == input.buf.len() {
+            // A line longer than the buffer: drop its bytes, count it once at its end.
+            too_long = true;
+            offset += input.end as u64;
+            input.start = input.end;
+        }
+        input.compact();
+        input.read_more()?;
+    }
+    if input.start < input.end || too_long {
+        if too_long {
+            batch.add_malformed(&ParseError::TooLong);
+        } else {
+            count_line(&mut batch, &input.buf[input.start..input.end]);
+        }
+        offset += (input.end - input.start) as u64;
+        lines += 1;
+    }
+    if !batch.is_empty() {
+        commit(db, batch, &identity, Cursor { offset, lines }, &mut stats)?;
+    }
+    stats.lines_total = stats.lines_skipped_duplicate + stats.lines_parsed + stats.lines_malformed;
+    stats.bytes = input.bytes;
+    stats.seconds = started.elapsed().as_secs_f64();
+    Ok(stats)
+}
+
+#[inline]
+fn count_line(batch: &mut Batch, line: &[u8]) {
+    match parse_line(line) {
+        Ok(entry) => batch.add(&entry),
+        Err(e) => batch.add_malformed(&e),
+    }
+}
+
+fn commit(
+    db: &mut HoneyDb,
+    batch: Batch,
+    identity: &FileIdentity,
+    cursor: Cursor,
+    stats: &mut ImportStats,
+) -> Result<(), ImportError> {
+    let done = db.commit(batch, Some((identity, cursor)))?;
+    stats.lines_parsed += done.lines_parsed;
+    stats.lines_malformed += done.lines_malformed;
+    for (status, n) in done.requests_by_status {
+        *stats.requests_by_status.entry(status).or_insert(0) += n;
+    }
+    for (kind, n) in done.malformed_by_kind {
+        *stats.malformed_by_kind.entry(kind.to_owned()).or_insert(0) += n;
+    }
+    Ok(())
+}
+
+struct Input<'a, R, P> {
+    reader: R,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    bytes: u64,
+    name: &'a str,
+    progress: P,
+}
+
+impl<R: Read, P: FnMut(u64)> Input<'_, R, P> {
+    fn compact(&mut self) {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+    }
+
+    /// One read into the free tail of the buffer (which must not be full).
+    fn read_more(&mut self) -> Result<(), ImportError> {
+        loop {
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.end += n;
+                    self.bytes += n as u64;
+                    (self.progress)(self.bytes);
+                    return Ok(());
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(ImportError::Read {
+                        name: self.name.to_owned(),
+                        source,
+                    });
+                }
+            }
+        }
+    }
+}

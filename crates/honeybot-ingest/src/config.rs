@@ -1,0 +1,257 @@
+//! The daemon's configuration: the TOML file (strict) plus command-line overrides.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use honeybot_daemon::config::{ConfigError, InvalidConfig};
+use honeybot_db::{DbOptions, IpMode, TimeZonePolicy};
+use serde::Deserialize;
+
+/// Default of `db`: a file in the current directory, like the `honeybot` CLI.
+pub const DEFAULT_DB: &str = "honeybot.db";
+pub const DEFAULT_BATCH_LINES: u64 = 5000;
+pub const DEFAULT_FLUSH_INTERVAL_MS: u64 = 500;
+pub const DEFAULT_POLL_INTERVAL_MS: u64 = 1000;
+
+/// The TOML file, exactly the keys of docs/ingest.md; unknown keys are rejected.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub db: Option<PathBuf>,
+    pub logs: Option<Vec<PathBuf>>,
+    pub batch_lines: Option<u64>,
+    pub flush_interval_ms: Option<u64>,
+    pub poll_interval_ms: Option<u64>,
+    pub timezone: Option<TimeZonePolicy>,
+    pub ip_mode: Option<IpModeName>,
+    pub ip_hash_key_file: Option<PathBuf>,
+}
+
+/// Config spelling of the IP privacy mode.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum IpModeName {
+    #[default]
+    Full,
+    Truncate,
+    Hash,
+}
+
+impl IpModeName {
+    fn as_str(self) -> &'static str {
+        match self {
+            IpModeName::Full => "full",
+            IpModeName::Truncate => "truncate",
+            IpModeName::Hash => "hash",
+        }
+    }
+}
+
+/// Command-line overrides (and where the config file is).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub db: Option<PathBuf>,
+    pub logs: Vec<PathBuf>,
+}
+
+/// The resolved settings the daemon runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub db: PathBuf,
+    pub logs: Vec<PathBuf>,
+    pub batch_lines: u64,
+    pub flush_interval: Duration,
+    pub poll_interval: Duration,
+    pub time_zone: TimeZonePolicy,
+    pub ip_mode_name: IpModeName,
+    pub ip_hash_key_file: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Read the config file (if any), apply the overrides and validate. Does not read the
+    /// IP hash key (see [`Settings::db_options`]), so a config can be checked where the
+    /// key's credential path does not exist (`--check-config` at build time).
+    pub fn load(overrides: &Overrides) -> Result<Settings, ConfigError> {
+        let (file, origin) = match &overrides.config {
+            Some(path) => (
+                honeybot_daemon::load_toml::<FileConfig>(path)?,
+                path.clone(),
+            ),
+            None => (FileConfig::default(), PathBuf::from("<command line>")),
+        };
+        Self::resolve(file, &origin, overrides)
+    }
+
+    /// Apply overrides to a parsed file and validate; errors name `origin` and the key.
+    pub fn resolve(
+        file: FileConfig,
+        origin: &Path,
+        overrides: &Overrides,
+    ) -> Result<Settings, ConfigError> {
+        let invalid = |key: &str, message: String| {
+            ConfigError::Invalid(Box::new(InvalidConfig {
+                path: origin.to_owned(),
+                position: None,
+                key: Some(key.to_owned()),
+                message,
+            }))
+        };
+        let logs = if overrides.logs.is_empty() {
+            file.logs.unwrap_or_default()
+        } else {
+            overrides.logs.clone()
+        };
+        if logs.is_empty() {
+            return Err(invalid(
+                "logs",
+                "no access log to follow (set `logs` or pass --log FILE)".into(),
+            ));
+        }
+        // The same file followed twice would count its lines twice.
+        if let Some(dup) = logs
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| logs[..i].contains(p).then_some(p))
+        {
+            return Err(invalid(
+                "logs",
+                format!("{} is listed twice", dup.display()),
+            ));
+        }
+        let batch_lines = file.batch_lines.unwrap_or(DEFAULT_BATCH_LINES);
+        if !(1..=1_000_000).contains(&batch_lines) {
+            return Err(invalid(
+                "batch_lines",
+                format!("{batch_lines} is out of range (1 to 1000000)"),
+            ));
+        }
+        let flush = file.flush_interval_ms.unwrap_or(DEFAULT_FLUSH_INTERVAL_MS);
+        if !(1..=3_600_000).contains(&flush) {
+            return Err(invalid(
+                "flush_interval_ms",
+                format!("{flush} is out of range (1 to 3600000)"),
+            ));
+        }
+        let poll = file.poll_interval_ms.unwrap_or(DEFAULT_POLL_INTERVAL_MS);
+        if !(10..=3_600_000).contains(&poll) {
+            return Err(invalid(
+                "poll_interval_ms",
+                format!("{poll} is out of range (10 to 3600000)"),
+            ));
+        }
+        let ip_mode_name = file.ip_mode.unwrap_or_default();
+        if ip_mode_name == IpModeName::Hash && file.ip_hash_key_file.is_none() {
+            return Err(invalid(
+                "ip_hash_key_file",
+                "ip_mode = \"hash\" needs ip_hash_key_file (a file holding the secret key)".into(),
+            ));
+        }
+        Ok(Settings {
+            db: overrides
+                .db
+                .clone()
+                .or(file.db)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DB)),
+            logs,
+            batch_lines,
+            flush_interval: Duration::from_millis(flush),
+            poll_interval: Duration::from_millis(poll),
+            time_zone: file.timezone.unwrap_or_default(),
+            ip_mode_name,
+            ip_hash_key_file: file.ip_hash_key_file,
+        })
+    }
+
+    /// HoneyDB options: reads the IP hash key file when `ip_mode = "hash"`. The daemon
+    /// retries a busy database itself (so signals and the watchdog stay served): short
+    /// busy timeout, no retries inside the commit.
+    pub fn db_options(&self) -> Result<DbOptions, Box<dyn std::error::Error + Send + Sync>> {
+        let ip_mode =
+            IpMode::from_config(self.ip_mode_name.as_str(), self.ip_hash_key_file.as_deref())?;
+        Ok(DbOptions {
+            ip_mode,
+            time_zone: self.time_zone,
+            busy_timeout: Duration::from_millis(100),
+            busy_retries: 0,
+            ..DbOptions::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Settings, ConfigError> {
+        let path = Path::new("/etc/honeybot/ingest.toml");
+        let file = honeybot_daemon::parse_toml::<FileConfig>(path, text)?;
+        Settings::resolve(file, path, &Overrides::default())
+    }
+
+    #[test]
+    fn contract_example_parses_with_its_values() {
+        let s = parse(
+            r#"
+db = "/var/lib/honeybot/honeybot.db"
+logs = ["/var/log/nginx/access.log"]
+batch_lines = 5000
+flush_interval_ms = 500
+poll_interval_ms = 1000
+timezone = "local-to-log"
+ip_mode = "hash"
+ip_hash_key_file = "/run/credentials/honeybot-ingest.service/ip-hash-key"
+"#,
+        )
+        .expect("valid config");
+        assert_eq!(s.db, Path::new("/var/lib/honeybot/honeybot.db"));
+        assert_eq!(s.logs, vec![PathBuf::from("/var/log/nginx/access.log")]);
+        assert_eq!(s.flush_interval, Duration::from_millis(500));
+        assert_eq!(s.time_zone, TimeZonePolicy::LocalToLog);
+        assert_eq!(s.ip_mode_name, IpModeName::Hash);
+    }
+
+    #[test]
+    fn semantic_errors_name_key_and_file() {
+        let e = parse("logs = [\"/a\"]\nbatch_lines = 0\n").expect_err("0 is invalid");
+        assert_eq!(e.key(), Some("batch_lines"));
+        assert!(
+            e.to_string()
+                .starts_with("/etc/honeybot/ingest.toml: key `batch_lines`"),
+            "{e}"
+        );
+        let e = parse("logs = [\"/a\"]\nip_mode = \"hash\"\n").expect_err("hash needs a key");
+        assert_eq!(e.key(), Some("ip_hash_key_file"));
+        let e = parse("logs = []\n").expect_err("nothing to follow");
+        assert_eq!(e.key(), Some("logs"));
+        let e = parse("logs = [\"/a\", \"/b\", \"/a\"]\n").expect_err("duplicate");
+        assert_eq!(e.key(), Some("logs"));
+        assert!(e.to_string().contains("/a is listed twice"), "{e}");
+    }
+
+    #[test]
+    fn bad_enum_value_names_key() {
+        let e = parse("logs = [\"/a\"]\ntimezone = \"local\"\n").expect_err("unknown policy");
+        assert_eq!(e.key(), Some("timezone"));
+        let e = parse("logs = [\"/a\"]\nip_mode = \"partial\"\n").expect_err("unknown mode");
+        assert_eq!(e.key(), Some("ip_mode"));
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let path = Path::new("/etc/x.toml");
+        let file = FileConfig {
+            db: Some("/file.db".into()),
+            logs: Some(vec!["/file.log".into()]),
+            ..FileConfig::default()
+        };
+        let o = Overrides {
+            config: None,
+            db: Some("/flag.db".into()),
+            logs: vec!["/flag.log".into()],
+        };
+        let s = Settings::resolve(file, path, &o).expect("valid");
+        assert_eq!(s.db, Path::new("/flag.db"));
+        assert_eq!(s.logs, vec![PathBuf::from("/flag.log")]);
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests of honeybot-ingest with real parts: a real nginx, real SQLite files,
+//! the real daemon binary killed with SIGKILL, a real NOTIFY_SOCKET datagram socket.
+
+mod config_errors;
+mod crash;
+mod disk_full;
+mod locked_db;
+mod nginx;
+mod notify;
+mod polling;
+mod support;

@@ -1,0 +1,344 @@
+//! The real `honeybot` binary, run as a user runs it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample-access.log");
+
+fn honeybot(cwd: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_honeybot"))
+        .args(args)
+        .current_dir(cwd)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start honeybot");
+    if let Some(bytes) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin");
+        pipe.write_all(bytes).expect("write stdin");
+    }
+    child.wait_with_output().expect("wait for honeybot")
+}
+
+/// `honeybot ingest --format json ...`: checks success, one JSON object, the line invariant.
+fn ingest_json(cwd: &Path, db: &Path, files: &[&str], stdin: Option<&[u8]>) -> Value {
+    let db = db.to_str().expect("utf-8 path");
+    let mut args = vec!["ingest", "--db", db, "--format", "json"];
+    args.extend_from_slice(files);
+    let out = honeybot(cwd, &args, stdin);
+    assert!(
+        out.status.success(),
+        "honeybot {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf-8 output");
+    assert_eq!(
+        text.trim_end().lines().count(),
+        1,
+        "one JSON object: {text}"
+    );
+    let v: Value = serde_json::from_str(&text).expect("JSON");
+    let n = |k: &str| {
+        v[k].as_u64()
+            .unwrap_or_else(|| panic!("{k} missing in {v}"))
+    };
+    assert_eq!(
+        n("lines_total"),
+        n("lines_parsed") + n("lines_malformed") + n("lines_skipped_duplicate"),
+        "{v}"
+    );
+    let by_status: u64 = v["requests_by_status"]
+        .as_object()
+        .expect("requests_by_status object")
+        .values()
+        .map(|c| c.as_u64().expect("count"))
+        .sum();
+    assert_eq!(by_status, n("lines_parsed"), "{v}");
+    assert!(v["seconds"].as_f64().is_some(), "{v}");
+    v
+}
+
+fn n(v: &Value, key: &str) -> u64 {
+    v[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} missing in {v}"))
+}
+
+fn lines_in(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|b| **b == b'\n').count() as u64 + u64::from(!bytes.ends_with(b"\n"))
+}
+
+fn shared_logs() -> Option<Vec<PathBuf>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/logs");
+    match std::fs::read_dir(&dir) {
+        Ok(entries) => {
+            let mut files: Vec<_> = entries.map(|e| e.expect("dir entry").path()).collect();
+            files.sort();
+            Some(files)
+        }
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("shared logs missing at {}: {e}", dir.display())
+        }
+        Err(_) => {
+            eprintln!("SKIP: shared logs not found at {}", dir.display());
+            None
+        }
+    }
+}
+
+#[test]
+fn ingest_of_the_shared_logs_accounts_for_every_line_once() {
+    let Some(files) = shared_logs() else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("h.db");
+    let names: Vec<&str> = files.iter().map(|p| p.to_str().expect("utf-8")).collect();
+    let total_lines: u64 = files
+        .iter()
+        .map(|f| lines_in(&std::fs::read(f).expect("read log")))
+        .sum();
+    let first = ingest_json(tmp.path(), &db, &names, None);
+    assert_eq!(n(&first, "lines_total"), total_lines);
+    assert_eq!(n(&first, "lines_skipped_duplicate"), 0);
+    assert!(n(&first, "lines_parsed") > n(&first, "lines_malformed"));
+    assert_eq!(first["files"].as_array().expect("files").len(), files.len());
+    assert!(n(&first, "db_bytes") > 0);
+    eprintln!(
+        "shared logs: {} raw bytes -> {} DB bytes ({:.1} %)",
+        n(&first, "bytes"),
+        n(&first, "db_bytes"),
+        100.0 * n(&first, "db_bytes") as f64 / n(&first, "bytes") as f64
+    );
+
+    let again = ingest_json(tmp.path(), &db, &names, None);
+    assert_eq!(n(&again, "lines_skipped_duplicate"), total_lines);
+    assert_eq!(n(&again, "lines_parsed") + n(&again, "lines_malformed"), 0);
+}
+
+#[test]
+fn reimport_renamed_copy_and_grown_file() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("h.db");
+    let sample = std::fs::read(SAMPLE).expect("sample log");
+    let lines = lines_in(&sample);
+    let log = tmp.path().join("access.log");
+    std::fs::write(&log, &sample).expect("write log");
+
+    let first = ingest_json(tmp.path(), &db, &["access.log"], None);
+    assert_eq!(n(&first, "lines_total"), lines);
+    assert_eq!(n(&first, "lines_skipped_duplicate"), 0);
+
+    let again = ingest_json(tmp.path(), &db, &["access.log"], None);
+    assert_eq!(n(&again, "lines_skipped_duplicate"), lines);
+
+    std::fs::rename(&log, tmp.path().join("access.log.1")).expect("rotate");
+    let renamed = ingest_json(tmp.path(), &db, &["access.log.1"], None);
+    assert_eq!(n(&renamed, "lines_skipped_duplicate"), lines);
+
+    let mut grown = sample.clone();
+    grown.extend_from_slice(
+        b"192.0.2.50 - - [23/Nov/2026:08:00:00 +0100] \"GET /new-post/ HTTP/1.1\" 200 99 \"-\" \"curl/8.5.0\"\n\
+          192.0.2.51 - - [23/Nov/2026:08:00:01 +0100] \"GET /missing HTTP/1.1\" 404 9 \"-\" \"curl/8.5.0\"\n",
+    );
+    std::fs::write(tmp.path().join("access.log.1"), &grown).expect("grow");
+    let more = ingest_json(tmp.path(), &db, &["access.log.1"], None);
+    assert_eq!(n(&more, "lines_skipped_duplicate"), lines);
+    assert_eq!(n(&more, "lines_parsed"), 2);
+    assert_eq!(more["requests_by_status"]["404"], 1);
+    assert_eq!(more["requests_by_status"]["200"], 1);
+}
+
+#[test]
+fn gzip_by_content_and_stdin() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sample = std::fs::read(SAMPLE).expect("sample log");
+    let lines = lines_in(&sample);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&sample).expect("gzip");
+    let gz = gz.finish().expect("gzip");
+    // Named without .gz: recognised by its magic bytes.
+    std::fs::write(tmp.path().join("rotated.log"), &gz).expect("write gz");
+
+    let db = tmp.path().join("gz.db");
+    let v = ingest_json(tmp.path(), &db, &["rotated.log"], None);
+    assert_eq!(n(&v, "lines_total"), lines);
+    assert_eq!(n(&v, "lines_skipped_duplicate"), 0);
+    assert_eq!(v["files"][0]["gzip"], true);
+    let parsed = n(&v, "lines_parsed");
+
+    // The same content on stdin, plain and compressed, is already counted.
+    let plain = ingest_json(tmp.path(), &db, &["-"], Some(&sample));
+    assert_eq!(n(&plain, "lines_skipped_duplicate"), lines);
+    let packed = ingest_json(tmp.path(), &db, &["-"], Some(&gz));
+    assert_eq!(n(&packed, "lines_skipped_duplicate"), lines);
+
+    // Into a fresh database, stdin imports the same counts as the file.
+    let fresh = tmp.path().join("stdin.db");
+    let s = ingest_json(tmp.path(), &fresh, &["-"], Some(&sample));
+    assert_eq!(n(&s, "lines_parsed"), parsed);
+    assert_eq!(s["requests_by_status"], v["requests_by_status"]);
+}
+
+#[test]
+fn demo_imports_the_bundled_sample_into_the_current_directory() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sample = std::fs::read(SAMPLE).expect("sample log");
+    // Reference figures from the sample itself, through the ingest path.
+    let reference = ingest_json(tmp.path(), &tmp.path().join("ref.db"), &[SAMPLE], None);
+    let days: std::collections::BTreeSet<String> = String::from_utf8_lossy(&sample)
+        .lines()
+        .filter_map(|l| Some(l.split_once(" - - [")?.1.split_once(':')?.0.to_owned()))
+        .collect();
+
+    let out = honeybot(tmp.path(), &["demo"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(tmp.path().join("honeybot-demo.db").exists(), "{text}");
+    let field = |name: &str| -> u64 {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} line in:\n{text}"));
+        line.trim_start()[name.len()..]
+            .split_whitespace()
+            .next()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or_else(|| panic!("no number in {line:?}"))
+    };
+    assert_eq!(field("requests"), n(&reference, "lines_parsed"));
+    assert_eq!(field("days"), days.len() as u64);
+    for status in reference["requests_by_status"]
+        .as_object()
+        .expect("statuses")
+        .keys()
+    {
+        assert!(
+            text.contains(&format!("    {status}  ")),
+            "status {status} in:\n{text}"
+        );
+    }
+    assert!(text.contains("top paths"), "{text}");
+
+    // Running it again counts nothing twice.
+    let again = honeybot(tmp.path(), &["demo"], None);
+    let again = String::from_utf8(again.stdout).expect("utf-8");
+    assert!(again.contains("already imported"), "{again}");
+    assert!(
+        again.contains(&format!("requests     {}", field("requests"))),
+        "{again}"
+    );
+}
+
+#[test]
+fn hostile_user_agents_and_paths_never_reach_the_terminal_raw() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // nginx writes control bytes as \xNN; HoneyDB stores them unescaped (real ESC bytes).
+    let hostile = "192.0.2.66 - - [16/Nov/2026:10:00:00 +0000] \
+                   \"GET /\\x1B[2J\\x1B]0;owned\\x07 HTTP/1.1\" 404 0 \"-\" \
+                   \"evil\\x1B[31mred\\x1B[0m\\xC2\\x9Bbot\\x0D\"\n"
+        .repeat(5000);
+    std::fs::write(tmp.path().join("hostile.log"), hostile).expect("write");
+    let db = tmp.path().join("h.db");
+    let v = ingest_json(tmp.path(), &db, &["hostile.log"], None);
+    assert_eq!(n(&v, "lines_parsed"), 5000, "{v}");
+
+    let out = honeybot(
+        tmp.path(),
+        &["demo", "--db", db.to_str().expect("utf-8")],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        !text.contains('\x1b') && !text.contains('\x07') && !text.contains('\r'),
+        "raw control characters in:\n{text:?}"
+    );
+    // C1 CSI (U+009B, valid UTF-8) is a control character too.
+    assert!(
+        text.contains("evil\\u{1b}[31mred\\u{1b}[0m\\u{9b}bot\\u{d}"),
+        "hostile UA shown escaped:\n{text}"
+    );
+    assert!(
+        text.contains("/\\u{1b}[2J"),
+        "hostile path shown escaped:\n{text}"
+    );
+}
+
+#[test]
+fn errors_are_one_line_with_a_failing_exit_code() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = honeybot(tmp.path(), &["ingest", "no-such.log"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).expect("utf-8");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("no-such.log") && err.contains("No such file"),
+        "{err}"
+    );
+
+    let out = honeybot(tmp.path(), &["ingest", "--timezone", "mars", "x.log"], None);
+    assert_eq!(out.status.code(), Some(2), "usage error");
+
+    let out = honeybot(tmp.path(), &["ingest", "--ip-mode", "hash", "x.log"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--ip-key-file"));
+}
+
+#[test]
+fn ip_mode_and_time_zone_flags_reach_the_database() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        tmp.path().join("a.log"),
+        "203.0.113.77 - - [16/Nov/2026:23:30:00 -0500] \"GET / HTTP/1.1\" 200 1 \"-\" \"ua\"\n",
+    )
+    .expect("write");
+    std::fs::write(tmp.path().join("key"), "sixteen-plus-bytes-of-key\n").expect("key");
+    for (mode, key, tz, want_ip, want_date) in [
+        ("truncate", None, "utc", "203.0.113.0", "2026-11-17"),
+        ("full", None, "local-to-log", "203.0.113.77", "2026-11-16"),
+        ("hash", Some("key"), "local-to-log", "h:", "2026-11-16"),
+    ] {
+        let db = tmp.path().join(format!("{mode}.db"));
+        let mut args = vec![
+            "ingest",
+            "--db",
+            db.to_str().expect("utf-8"),
+            "--ip-mode",
+            mode,
+        ];
+        if let Some(k) = key {
+            args.extend(["--ip-key-file", k]);
+        }
+        args.extend(["--timezone", tz, "a.log"]);
+        let out = honeybot(tmp.path(), &args, None);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let conn = rusqlite::Connection::open(&db).expect("open db");
+        let ip: String = conn
+            .query_row("SELECT value FROM ips", [], |r| r.get(0))
+            .expect("one client");
+        let date: String = conn
+            .query_row("SELECT date FROM daily_logs", [], |r| r.get(0))
+            .expect("one fact");
+        assert!(ip.starts_with(want_ip), "{mode}: stored {ip}");
+        assert_eq!(date, want_date, "{mode}");
+    }
+}

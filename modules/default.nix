@@ -1,0 +1,8 @@
+# All Honeybot NixOS modules. Works on its own (`imports = [ ./modules ];`), no specialArgs.
+{
+  imports = [
+    ./common.nix
+    ./ingest.nix
+    ./nginx.nix
+  ];
+}

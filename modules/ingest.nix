@@ -1,0 +1,175 @@
+# honeybot-ingest: follows nginx access logs into HoneyDB (Type=notify, watchdog, hardened).
+{
+  config,
+  lib,
+  pkgs,
+  ...
+}:
+let
+  inherit (lib)
+    mkEnableOption
+    mkOption
+    mkIf
+    mkMerge
+    types
+    literalExpression
+    optional
+    ;
+  cfg = config.services.honeybot.ingest;
+  hb = config.services.honeybot;
+  settingsFormat = pkgs.formats.toml { };
+
+  credentialName = "ip-hash-key";
+  credentialPath = "/run/credentials/honeybot-ingest.service/${credentialName}";
+
+  # Nulls dropped: the daemon rejects unknown keys and keeps its own defaults.
+  renderedSettings = lib.filterAttrsRecursive (_: v: v != null) (
+    cfg.settings // lib.optionalAttrs (cfg.ipHashKeyFile != null) { ip_hash_key_file = credentialPath; }
+  );
+
+  # Validated at build time, so a bad config fails nixos-rebuild, not the running service.
+  configFile =
+    pkgs.runCommand "honeybot-ingest.toml"
+      {
+        nativeBuildInputs = [ cfg.package ];
+        raw = settingsFormat.generate "honeybot-ingest-unchecked.toml" renderedSettings;
+      }
+      ''
+        honeybot-ingest --check-config --config "$raw"
+        cp "$raw" "$out"
+      '';
+in
+{
+  options.services.honeybot.ingest = {
+    enable = mkEnableOption "honeybot-ingest, which follows nginx access logs into HoneyDB exactly once";
+
+    package = mkOption {
+      type = types.package;
+      default = (pkgs.callPackage ../nix/programs.nix { }).honeybot-ingest;
+      defaultText = literalExpression "(pkgs.callPackage ./nix/programs.nix { }).honeybot-ingest";
+      description = "The honeybot-ingest package to run.";
+    };
+
+    ipHashKeyFile = mkOption {
+      type = types.nullOr types.str;
+      default = null;
+      example = "/run/secrets/honeybot-ip-key";
+      description = ''
+        File holding the secret key for `ip_mode = "hash"`. Passed to the service with
+        `LoadCredential`, so the file may be readable by root only. Give a path as a string:
+        a Nix path literal would copy the secret into the world-readable Nix store.
+      '';
+    };
+
+    settings = mkOption {
+      description = ''
+        honeybot-ingest configuration (rendered to TOML; see docs/ingest.md). Only the keys
+        below exist: the daemon rejects unknown keys, and the rendered file is checked with
+        `honeybot-ingest --check-config` at build time.
+      '';
+      default = { };
+      type = types.submodule {
+        options = {
+          db = mkOption {
+            type = types.str;
+            default = hb.dbPath;
+            defaultText = literalExpression "config.services.honeybot.dbPath";
+            description = "HoneyDB SQLite file.";
+          };
+          logs = mkOption {
+            type = types.listOf types.str;
+            default = [ "/var/log/nginx/access.log" ];
+            description = "Access logs to follow (rotation-aware).";
+          };
+          batch_lines = mkOption {
+            type = types.nullOr types.ints.positive;
+            default = null;
+            example = 5000;
+            description = "Lines per transaction at most (null: the daemon's default).";
+          };
+          flush_interval_ms = mkOption {
+            type = types.nullOr types.ints.positive;
+            default = null;
+            example = 500;
+            description = "Commit at least this often while lines arrive (null: the daemon's default).";
+          };
+          poll_interval_ms = mkOption {
+            type = types.nullOr types.ints.positive;
+            default = null;
+            example = 1000;
+            description = "Polling interval when inotify is unavailable (null: the daemon's default).";
+          };
+          timezone = mkOption {
+            type = types.enum [
+              "local-to-log"
+              "utc"
+            ];
+            default = "local-to-log";
+            description = "Which date a request counts for: the date as written in the log line, or its UTC date.";
+          };
+          ip_mode = mkOption {
+            type = types.enum [
+              "full"
+              "truncate"
+              "hash"
+            ];
+            default = "full";
+            description = ''
+              How client addresses are stored: whole, truncated (IPv4 /24, IPv6 /48) or as a keyed
+              hash (needs `ipHashKeyFile`). IP addresses are personal data.
+            '';
+          };
+        };
+      };
+    };
+  };
+
+  config = mkIf cfg.enable (mkMerge [
+    {
+      assertions = [
+        {
+          assertion = cfg.settings.logs != [ ];
+          message = "services.honeybot.ingest.settings.logs is empty: name at least one access log to follow.";
+        }
+        {
+          assertion = cfg.settings.ip_mode == "hash" -> cfg.ipHashKeyFile != null;
+          message = ''services.honeybot.ingest.settings.ip_mode = "hash" needs services.honeybot.ingest.ipHashKeyFile (a file with the secret key, outside the Nix store).'';
+        }
+        {
+          assertion = cfg.ipHashKeyFile == null || !lib.hasPrefix builtins.storeDir cfg.ipHashKeyFile;
+          message = "services.honeybot.ingest.ipHashKeyFile points into the Nix store, which is world-readable: keep the key in a root-only file (e.g. /run/secrets/...) and give its path as a string.";
+        }
+      ];
+
+      systemd.services.honeybot-ingest = {
+        description = "Honeybot access-log ingester";
+        documentation = [ "https://example.invalid/honeybot/docs/ingest.md" ];
+        wantedBy = [ "multi-user.target" ];
+        after = [ "nginx.service" ];
+        restartTriggers = [ configFile ];
+        serviceConfig = (import ./hardening.nix) // {
+          Type = "notify";
+          NotifyAccess = "main";
+          ExecStart = "${lib.getExe' cfg.package "honeybot-ingest"} --config ${configFile}";
+          ExecReload = "${pkgs.coreutils}/bin/kill -HUP $MAINPID";
+          WatchdogSec = "30s";
+          Restart = "on-failure";
+          RestartSec = "2s";
+          TimeoutStopSec = "10s";
+          User = hb.user;
+          Group = hb.group;
+          SupplementaryGroups = optional config.services.nginx.enable config.services.nginx.group;
+          StateDirectory = "honeybot";
+          StateDirectoryMode = "0750";
+          ReadWritePaths = [ (dirOf cfg.settings.db) ];
+          LoadCredential = optional (cfg.ipHashKeyFile != null) "${credentialName}:${cfg.ipHashKeyFile}";
+          # No network at all: it reads files and writes SQLite; journald and the notify
+          # socket are Unix sockets.
+          PrivateNetwork = true;
+          RestrictAddressFamilies = [ "AF_UNIX" ];
+          IPAddressDeny = "any";
+        };
+      };
+    }
+  ]);
+}

@@ -1,0 +1,44 @@
+# One package per program: the workspace binary wrapped so that the runtime tools it calls
+# are pinned (writeShellApplication-style: PATH is set, nothing is taken from the host).
+{
+  lib,
+  callPackage,
+  runCommand,
+  makeWrapper,
+  git,
+  espeak-ng,
+  piper-tts,
+  pulseaudio,
+  sox,
+  unwrapped ? callPackage ./package.nix { },
+}:
+let
+  wrap =
+    name: runtimeInputs: description:
+    runCommand name
+      {
+        nativeBuildInputs = [ makeWrapper ];
+        passthru = { inherit unwrapped; };
+        meta = unwrapped.meta // {
+          inherit description;
+          mainProgram = name;
+        };
+      }
+      ''
+        mkdir -p $out/bin
+        makeWrapper ${unwrapped}/bin/${name} $out/bin/${name} \
+          --prefix PATH : ${lib.makeBinPath runtimeInputs}
+      '';
+in
+{
+  inherit unwrapped;
+  honeybot = wrap "honeybot" [ ] "Honeybot CLI: import access logs, reports, live dashboard";
+  honeybot-ingest = wrap "honeybot-ingest" [ ] "Follows nginx access logs into HoneyDB, exactly once";
+  honeybot-narrator = wrap "honeybot-narrator" [
+    piper-tts
+    espeak-ng
+    pulseaudio
+    sox
+  ] "Reads articles and events aloud with a local TTS voice";
+  ai-commit = wrap "ai-commit" [ git ] "Commit messages from a local LLM, never an error text";
+}
