@@ -40,7 +40,10 @@ install_pip() {
   done <<<"$reqs"
   if ((${#missing[@]})); then
     log "installing PyPI packages: ${missing[*]}"
-    python3 -m pip install -q --disable-pip-version-check "${missing[@]}"
+    # Debian's own python3 refuses a global pip install (PEP 668); these are test tools.
+    PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --disable-pip-version-check "${missing[@]}"
+    # pyenv (as on the CI image) puts new console scripts (piper) on PATH through shims.
+    if command -v pyenv >/dev/null; then pyenv rehash; fi
   fi
 }
 

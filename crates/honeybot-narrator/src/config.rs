@@ -39,15 +39,11 @@ pub const SOCKET_NAME: &str = "honeybot-narrator.sock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("reading config {path}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("config {path}: {message}")]
-    Parse { path: PathBuf, message: String },
-    #[error("config {path}: {key}: {message}")]
+    /// Unreadable file or not TOML / not this shape (unknown key, bad type): file, line, key.
+    #[error(transparent)]
+    Toml(#[from] honeybot_daemon::ConfigError),
+    /// Parsed, but a value is out of range or contradicts another.
+    #[error("{path}: key `{key}`: {message}")]
     Invalid {
         path: PathBuf,
         key: &'static str,
@@ -103,18 +99,14 @@ fn default_max_chars() -> usize {
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        Config::from_toml_str(&text, path)
+        let cfg: Config = honeybot_daemon::load_toml(path)?;
+        cfg.validate(path)?;
+        Ok(cfg)
     }
 
+    /// `text` is the content of `path` (which only names it in errors).
     pub fn from_toml_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: path.to_owned(),
-            message: e.to_string().trim().to_owned(),
-        })?;
+        let cfg: Config = honeybot_daemon::parse_toml(path, text)?;
         cfg.validate(path)?;
         Ok(cfg)
     }
@@ -204,20 +196,26 @@ mod tests {
         let err = Config::from_toml_str("engine = \"piper\"\nvolume = 3\n", Path::new("n.toml"))
             .expect_err("unknown key");
         let msg = err.to_string();
-        assert!(msg.contains("n.toml") && msg.contains("volume"), "{msg}");
+        assert!(msg.starts_with("n.toml:2:1: key `volume`"), "{msg}");
         let err = Config::from_toml_str(
             "[sink]\nplayer = \"paplay\"\nrate = 1\n",
             Path::new("n.toml"),
         )
         .expect_err("unknown");
-        assert!(err.to_string().contains("rate"), "{err}");
+        assert!(
+            err.to_string().starts_with("n.toml:3:1: key `sink.rate`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn validation_names_the_key() {
         let err = Config::from_toml_str("max_sentence_chars = 3", Path::new("n.toml"))
             .expect_err("invalid");
-        assert!(err.to_string().contains("max_sentence_chars"), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "n.toml: key `max_sentence_chars`: must be at least 20"
+        );
         let err = Config::from_toml_str("fallback = \"none\"", Path::new("n.toml"))
             .expect_err("no model");
         assert!(err.to_string().contains("piper.model"), "{err}");

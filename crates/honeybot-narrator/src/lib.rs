@@ -16,4 +16,3 @@ pub mod protocol;
 pub mod sentences;
 pub mod sink;
 pub mod speak;
-pub mod systemd;

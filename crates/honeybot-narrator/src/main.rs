@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use honeybot_daemon::Notifier;
 use honeybot_narrator::client::Client;
 use honeybot_narrator::config::Config;
 use honeybot_narrator::engine::EngineKind;
 use honeybot_narrator::markdown::markdown_to_script;
 use honeybot_narrator::protocol::{EndReason, Event, Priority, Request, TextFormat, printable};
-use honeybot_narrator::{daemon, speak, systemd};
+use honeybot_narrator::{daemon, speak};
 
 #[derive(Parser)]
 #[command(
@@ -103,7 +104,7 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    honeybot_daemon::logging::init("honeybot-narrator");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -124,23 +125,6 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// Set by systemd when stderr is connected to the journal.
-const JOURNAL_STREAM_ENV: &str = "JOURNAL_STREAM";
-
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    // Under systemd stderr goes to the journal, which adds its own timestamps.
-    if std::env::var_os(JOURNAL_STREAM_ENV).is_some() {
-        builder.without_time().with_ansi(false).init();
-    } else {
-        builder.init();
-    }
-}
-
 async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let ok = std::process::ExitCode::SUCCESS;
     match cli.command {
@@ -148,11 +132,13 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let cfg = load_config(config.as_deref())?;
             let path = cfg.socket_path()?;
             let listener = daemon::bind(&path)?;
-            tracing::info!("listening on {}", path.display());
-            let result = daemon::serve(cfg, listener, shutdown_signal(), systemd::ready).await;
-            systemd::stopping();
+            log::info!("listening on {}", path.display());
+            let mut notifier = Notifier::from_env();
+            let result =
+                daemon::serve(cfg, listener, shutdown_signal(), |s| notifier.ready(s)).await;
+            notifier.stopping("shutting down");
             if let Err(e) = std::fs::remove_file(&path) {
-                tracing::warn!("removing {}: {e}", path.display());
+                log::warn!("removing {}: {e}", path.display());
             }
             result?;
             Ok(ok)
@@ -274,6 +260,9 @@ async fn simple(conn: Conn, req: Request) -> anyhow::Result<std::process::ExitCo
     Ok(std::process::ExitCode::SUCCESS)
 }
 
+/// SIGTERM or SIGINT. The daemon is a tokio program that waits in `select!`, so it takes
+/// tokio's signal streams as its shutdown future rather than `honeybot_daemon::Control`,
+/// whose wake-up fd is made for `poll()` loops.
 async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     match signal(SignalKind::terminate()) {
@@ -284,7 +273,7 @@ async fn shutdown_signal() {
             }
         }
         Err(e) => {
-            tracing::warn!("cannot watch SIGTERM: {e}");
+            log::warn!("cannot watch SIGTERM: {e}");
             let _ = tokio::signal::ctrl_c().await;
         }
     }

@@ -231,6 +231,38 @@ fn speak_with_a_missing_model_fails_and_names_it() {
     assert!(!dir.path().join("x.wav").exists());
 }
 
+#[test]
+fn serve_refuses_a_bad_config_naming_file_line_and_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("narrator.toml");
+    let socket = dir.path().join("n.sock");
+    let serve = |config: &str| {
+        std::fs::write(&cfg, config).expect("write config");
+        let out = Command::new(BIN)
+            .args(["serve", "--config"])
+            .arg(&cfg)
+            .output()
+            .expect("run serve");
+        assert!(!out.status.success(), "serve accepted {config:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let sock = format!("socket = {:?}\n", socket.display().to_string());
+    // A typo'd key: rejected by the shared strict loader, with its position.
+    let err = serve(&format!(
+        "{sock}engine = \"espeak-ng\"\n[sink]\nplayr = \"paplay\"\n"
+    ));
+    let want = format!("{}:4:1: key `sink.playr`", cfg.display());
+    assert!(err.contains(&want), "{want} not in {err}");
+    // A well-formed value the narrator's own validation refuses.
+    let err = serve(&format!("{sock}max_sentence_chars = 5\n"));
+    let want = format!("{}: key `max_sentence_chars`", cfg.display());
+    assert!(err.contains(&want), "{want} not in {err}");
+    assert!(
+        !socket.exists(),
+        "a refused config must not bind the socket"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // The daemon.
 

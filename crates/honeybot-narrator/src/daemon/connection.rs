@@ -51,7 +51,7 @@ pub(super) async fn connection(
             },
         };
         if let Err(e) = w.write_all(out.as_bytes()).await {
-            tracing::debug!("control client went away: {e}");
+            log::debug!("control client went away: {e}");
             return;
         }
     }

@@ -100,8 +100,8 @@ impl Ctx {
 
     fn error(&self, id: Option<u64>, message: String) {
         match id {
-            Some(id) => tracing::error!(job = id, "{message}"),
-            None => tracing::error!("{message}"),
+            Some(id) => log::error!(job = id; "{message}"),
+            None => log::error!("{message}"),
         }
         self.emit(Event::Error {
             id,
@@ -178,7 +178,7 @@ pub async fn serve(
                 for e in &errors {
                     ctx.error(None, error_chain(e));
                 }
-                if ok { tracing::info!("{status}") } else { tracing::error!("{status}") }
+                if ok { log::info!("{status}") } else { log::error!("{status}") }
                 if let Ok(mut v) = ctx.voice_status.lock() {
                     v.clone_from(&status);
                 }
@@ -191,13 +191,13 @@ pub async fn serve(
                     tokio::spawn(connection(stream, ctl_tx.clone(), ctx.events.clone(), text_opts.clone(), conn_stop.clone()));
                 }
                 Err(e) => {
-                    tracing::warn!("accepting a control connection: {e}");
+                    log::warn!("accepting a control connection: {e}");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             },
         }
     }
-    tracing::info!("shutting down");
+    log::info!("shutting down");
     let _ = conn_stop_tx.send(true);
     drop(ctl_tx);
     let _ = tokio::time::timeout(Duration::from_secs(5), speaker).await;
@@ -559,11 +559,8 @@ async fn open_output(
 ) -> Result<Output, EndReason> {
     let retry_at = ctx.sink_backoff.lock().ok().and_then(|b| b.retry_at);
     if let Some(at) = retry_at.filter(|at| *at > Instant::now()) {
-        tracing::info!(
-            job = id,
-            "sink failed before; retrying in {} ms",
-            (at - Instant::now()).as_millis()
-        );
+        let retry_ms = (at - Instant::now()).as_millis();
+        log::info!(job = id, retry_ms; "sink failed before; retrying in {retry_ms} ms");
         tokio::select! {
             r = cancelled(cancel) => return Err(r),
             () = tokio::time::sleep_until(at) => {}

@@ -126,8 +126,8 @@ impl Espeak {
             });
         }
         if !stderr.trim().is_empty() {
-            tracing::warn!(
-                engine = "espeak-ng",
+            log::warn!(
+                engine = "espeak-ng";
                 "{}",
                 crate::protocol::printable(stderr.trim())
             );

@@ -199,7 +199,7 @@ impl Slot {
             }
             match Engine::start(self.kind, &settings.piper, &settings.espeak) {
                 Ok(e) => {
-                    tracing::info!(engine = %self.kind, "engine started");
+                    log::info!(engine:% = self.kind; "{} engine started", self.kind);
                     self.engine = Some(e);
                 }
                 Err(e) => {

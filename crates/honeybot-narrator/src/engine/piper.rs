@@ -346,10 +346,10 @@ impl Piper {
             if line.ends_with(FENCE_LOG_SUFFIX) {
                 fence = true;
             } else if !line.starts_with("DEBUG:") {
-                tracing::warn!(engine = "piper", "{}", crate::protocol::printable(&line));
+                log::warn!(engine = "piper"; "{}", crate::protocol::printable(&line));
                 self.remember(line);
             } else {
-                tracing::trace!(engine = "piper", "{}", crate::protocol::printable(&line));
+                log::trace!(engine = "piper"; "{}", crate::protocol::printable(&line));
             }
         }
         Ok((fence, eof))
