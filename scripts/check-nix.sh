@@ -45,6 +45,7 @@ expect_assertion() { # FILE TEXT
 }
 expect_assertion tests/eval/bad-hash-without-key.nix "needs services.honeybot.ingest.ipHashKeyFile"
 expect_assertion tests/eval/bad-key-in-store.nix "points into the Nix store"
+expect_assertion tests/eval/bad-piper-without-model.nix "needs services.honeybot.narrator.voiceModel"
 
 echo "== flake evaluation (nixpkgs replaced by an offline shim: lib/nixos real, packages stubbed)"
 shim=$(mktemp -d)
@@ -59,6 +60,7 @@ git ls-files -z | xargs -0 -I{} cp --parents {} "$tmp"   # a flake sees tracked 
 for attr in \
     nixosConfigurations.webhead.config.systemd.services.honeybot-ingest.serviceConfig.ExecStart \
     nixosConfigurations.workstation.config.system.build.toplevel.drvPath \
+    nixosConfigurations.workstation.config.systemd.user.services.honeybot-narrator.serviceConfig.ExecStart \
     packages.x86_64-linux.honeybot.drvPath packages.x86_64-linux.ai-commit.drvPath \
     packages.x86_64-linux.honeybot-narrator.drvPath packages.x86_64-linux.honeybot-ingest.drvPath; do
   if (cd "$tmp" && nix --extra-experimental-features 'nix-command flakes' eval --impure --no-write-lock-file \
