@@ -1,11 +1,10 @@
 # honeybot-narrator: reads articles and events aloud in the user's session (a systemd
 # *user* service: it needs the user's audio server), with a control socket in
 # $XDG_RUNTIME_DIR for the director and for `honeybot-narrator say`.
-{
-  config,
-  lib,
-  pkgs,
-  ...
+{ config
+, lib
+, pkgs
+, ...
 }:
 let
   inherit (lib)

@@ -20,6 +20,14 @@ while IFS= read -r -d '' f; do
   nix-instantiate --parse "$f" >/dev/null || { echo "FAIL parse: $f"; fail=1; }
 done < <(git ls-files -z '*.nix')
 
+echo "== lint (deadnix, nixpkgs-fmt; installed with: cargo install --locked deadnix nixpkgs-fmt)"
+if command -v deadnix >/dev/null && command -v nixpkgs-fmt >/dev/null; then
+  git ls-files -z '*.nix' | xargs -0 deadnix --fail --no-lambda-pattern-names || fail=1
+  git ls-files -z '*.nix' | xargs -0 nixpkgs-fmt --check || fail=1
+else
+  echo "SKIP: lint: deadnix / nixpkgs-fmt not installed"
+fi
+
 if [ ! -x "$EVAL" ]; then
   if [ "${CI:-}" = true ]; then echo "FAIL: $EVAL missing under CI=true"; exit 1; fi
   echo "SKIP: module evaluation: $EVAL not found (it ships in the team's shared/ folder)"
