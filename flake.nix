@@ -64,21 +64,25 @@
           packages = lib.mapAttrs' (n: lib.nameValuePair "package-${n}") self.packages.${pkgs.system};
           # Every example host must keep evaluating and building (srvos does the same).
           hosts = lib.optionalAttrs (pkgs.system == "x86_64-linux") (
-            lib.mapAttrs' (
-              n: c: lib.nameValuePair "host-${n}" c.config.system.build.toplevel
-            ) self.nixosConfigurations
+            lib.mapAttrs'
+              (
+                n: c: lib.nameValuePair "host-${n}" c.config.system.build.toplevel
+              )
+              self.nixosConfigurations
           );
           # Every file under tests/nixos/ is a NixOS VM test, collected automatically.
-          vmTests = lib.mapAttrs' (
-            file: _:
-            lib.nameValuePair "vm-${lib.removeSuffix ".nix" file}" (
-              import ./tests/nixos/${file} { inherit pkgs; }
+          vmTests = lib.mapAttrs'
+            (
+              file: _:
+                lib.nameValuePair "vm-${lib.removeSuffix ".nix" file}" (
+                  import ./tests/nixos/${file} { inherit pkgs; }
+                )
             )
-          ) (lib.filterAttrs (n: t: t == "regular" && lib.hasSuffix ".nix" n) (builtins.readDir ./tests/nixos));
+            (lib.filterAttrs (n: t: t == "regular" && lib.hasSuffix ".nix" n) (builtins.readDir ./tests/nixos));
         in
         packages // hosts // vmTests
       );
 
-      formatter = forAllSystems (pkgs: pkgs.nixfmt-rfc-style);
+      formatter = forAllSystems (pkgs: pkgs.nixpkgs-fmt);
     };
 }

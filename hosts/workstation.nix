@@ -17,7 +17,15 @@ in
 
   environment.systemPackages = [
     honeybot.ai-commit
-    honeybot.honeybot-narrator
     honeybot.honeybot
   ];
+
+  # Articles read aloud into a null sink named "honeybot" that OBS captures
+  # (docs/narrator.md shows the PulseAudio / PipeWire side).
+  services.honeybot.narrator = {
+    enable = true;
+    voiceModel = "/var/lib/voices/en_US-joe-medium.onnx";
+    sink.device = "honeybot";
+    pronunciations.Honeybot = "Honey bot";
+  };
 }

@@ -1,8 +1,7 @@
 # What every Honeybot service shares: the system user and the HoneyDB location.
-{
-  config,
-  lib,
-  ...
+{ config
+, lib
+, ...
 }:
 let
   inherit (lib) mkOption types mkIf;

@@ -4,5 +4,6 @@
     ./common.nix
     ./ingest.nix
     ./nginx.nix
+    ./narrator.nix
   ];
 }

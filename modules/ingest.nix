@@ -1,9 +1,8 @@
 # honeybot-ingest: follows nginx access logs into HoneyDB (Type=notify, watchdog, hardened).
-{
-  config,
-  lib,
-  pkgs,
-  ...
+{ config
+, lib
+, pkgs
+, ...
 }:
 let
   inherit (lib)

@@ -1,9 +1,8 @@
 # Makes nginx write the Honeybot extended access-log format that honeybot-ingest reads:
 # combined + Accept:"$http_accept" MarkdownServed:$serve_markdown.
-{
-  config,
-  lib,
-  ...
+{ config
+, lib
+, ...
 }:
 let
   inherit (lib) mkEnableOption mkOption mkIf types;

@@ -1,8 +1,8 @@
 # The Honeybot workspace, built once; the per-program packages in ./programs.nix wrap its
 # binaries with the runtime tools each one calls.
-{
-  lib,
-  rustPlatform,
+{ lib
+, rustPlatform
+,
 }:
 let
   root = ../.;

@@ -1,16 +1,16 @@
 # One package per program: the workspace binary wrapped so that the runtime tools it calls
 # are pinned (writeShellApplication-style: PATH is set, nothing is taken from the host).
-{
-  lib,
-  callPackage,
-  runCommand,
-  makeWrapper,
-  git,
-  espeak-ng,
-  piper-tts,
-  pulseaudio,
-  sox,
-  unwrapped ? callPackage ./package.nix { },
+{ lib
+, callPackage
+, runCommand
+, makeWrapper
+, git
+, espeak-ng
+, piper-tts
+, pulseaudio
+, sox
+, unwrapped ? callPackage ./package.nix { }
+,
 }:
 let
   wrap =

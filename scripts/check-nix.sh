@@ -20,6 +20,14 @@ while IFS= read -r -d '' f; do
   nix-instantiate --parse "$f" >/dev/null || { echo "FAIL parse: $f"; fail=1; }
 done < <(git ls-files -z '*.nix')
 
+echo "== lint (deadnix, nixpkgs-fmt; installed with: cargo install --locked deadnix nixpkgs-fmt)"
+if command -v deadnix >/dev/null && command -v nixpkgs-fmt >/dev/null; then
+  git ls-files -z '*.nix' | xargs -0 deadnix --fail --no-lambda-pattern-names || fail=1
+  git ls-files -z '*.nix' | xargs -0 nixpkgs-fmt --check || fail=1
+else
+  echo "SKIP: lint: deadnix / nixpkgs-fmt not installed"
+fi
+
 if [ ! -x "$EVAL" ]; then
   if [ "${CI:-}" = true ]; then echo "FAIL: $EVAL missing under CI=true"; exit 1; fi
   echo "SKIP: module evaluation: $EVAL not found (it ships in the team's shared/ folder)"
@@ -45,6 +53,7 @@ expect_assertion() { # FILE TEXT
 }
 expect_assertion tests/eval/bad-hash-without-key.nix "needs services.honeybot.ingest.ipHashKeyFile"
 expect_assertion tests/eval/bad-key-in-store.nix "points into the Nix store"
+expect_assertion tests/eval/bad-piper-without-model.nix "needs services.honeybot.narrator.voiceModel"
 
 echo "== flake evaluation (nixpkgs replaced by an offline shim: lib/nixos real, packages stubbed)"
 shim=$(mktemp -d)
@@ -59,6 +68,7 @@ git ls-files -z | xargs -0 -I{} cp --parents {} "$tmp"   # a flake sees tracked 
 for attr in \
     nixosConfigurations.webhead.config.systemd.services.honeybot-ingest.serviceConfig.ExecStart \
     nixosConfigurations.workstation.config.system.build.toplevel.drvPath \
+    nixosConfigurations.workstation.config.systemd.user.services.honeybot-narrator.serviceConfig.ExecStart \
     packages.x86_64-linux.honeybot.drvPath packages.x86_64-linux.ai-commit.drvPath \
     packages.x86_64-linux.honeybot-narrator.drvPath packages.x86_64-linux.honeybot-ingest.drvPath; do
   if (cd "$tmp" && nix --extra-experimental-features 'nix-command flakes' eval --impure --no-write-lock-file \

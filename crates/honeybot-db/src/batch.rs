@@ -137,6 +137,19 @@ impl Batch {
         self.lines_parsed + self.lines_malformed
     }
 
+    /// Distinct entries held (facts plus dimension values): what the batch's memory grows
+    /// with. Importers commit when it passes a bound.
+    pub fn footprint(&self) -> usize {
+        self.facts.len()
+            + self.referrer_facts.len()
+            + self.accept_facts.len()
+            + self.ips.len()
+            + self.user_agents.len()
+            + self.paths.len()
+            + self.referrers.len()
+            + self.accepts.len()
+    }
+
     /// Whether no line has been counted.
     pub fn is_empty(&self) -> bool {
         self.lines() == 0

@@ -167,11 +167,12 @@ struct IdCache {
 }
 
 impl IdCache {
-    fn get(&self, value: &str) -> Option<(i64, i64)> {
-        self.young
-            .get(value)
-            .or_else(|| self.old.get(value))
-            .copied()
+    /// `(id, first_seen bound, whether it is in the young generation)`.
+    fn get(&self, value: &str) -> Option<(i64, i64, bool)> {
+        match self.young.get(value) {
+            Some(&(id, seen)) => Some((id, seen, true)),
+            None => self.old.get(value).map(|&(id, seen)| (id, seen, false)),
+        }
     }
 
     fn insert(&mut self, value: Box<str>, id: i64, seen: i64, cap: usize) {
@@ -571,8 +572,12 @@ fn resolve_dim(
     let mut insert = tx.prepare_cached(sql.insert)?;
     let mut lower = tx.prepare_cached(sql.lower)?;
     for (text, escaped, local, seen) in values {
+        let mut young = false;
         let (id, known_seen) = match cache.get(&text) {
-            Some(hit) => hit,
+            Some((id, known_seen, in_young)) => {
+                young = in_young;
+                (id, known_seen)
+            }
             // Try the insert first: in a growing history most uncached values are new.
             None if insert.execute(params![text, seen])? == 1 => {
                 out.new_values += 1;
@@ -585,7 +590,10 @@ fn resolve_dim(
             lower.execute(params![id, seen])?;
         }
         out.ids[local as usize] = id;
-        pending.push((cache_index, text.into_boxed_str(), id, seen.min(known_seen)));
+        // A young entry that stays right needs no update; others are added or promoted.
+        if !young || seen < known_seen {
+            pending.push((cache_index, text.into_boxed_str(), id, seen.min(known_seen)));
+        }
     }
     Ok(out)
 }

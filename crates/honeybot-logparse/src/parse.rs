@@ -104,7 +104,7 @@ fn parse_head(head: &[u8]) -> Result<Head<'_>, ParseError> {
     let mut found = 0;
     let mut rest = head;
     while found < 3 {
-        match memchr::memchr(b' ', rest) {
+        match space(rest) {
             Some(sp) => {
                 tokens[found] = &rest[..sp];
                 rest = &rest[sp + 1..];
@@ -162,7 +162,7 @@ fn is_address(token: &[u8]) -> bool {
 
 /// Split `$request` into `METHOD TARGET [PROTOCOL]`, or keep it whole as `Raw`.
 fn split_request(req: &[u8]) -> Request<'_> {
-    let Some(sp) = memchr::memchr(b' ', req) else {
+    let Some(sp) = space(req) else {
         return Request::Raw(req);
     };
     let method = &req[..sp];
@@ -170,7 +170,7 @@ fn split_request(req: &[u8]) -> Request<'_> {
         return Request::Raw(req);
     }
     let rest = &req[sp + 1..];
-    match memchr::memrchr(b' ', rest) {
+    match rest.iter().rposition(|&b| b == b' ') {
         Some(p) if rest[p + 1..].starts_with(b"HTTP/") => {
             if p == 0 {
                 Request::Raw(req)
@@ -213,10 +213,17 @@ fn is_tchar(b: u8) -> bool {
         )
 }
 
+/// The first space in `s`. The fields searched this way (address, ident, method, status,
+/// size) are a few bytes long: a plain loop beats `memchr`'s set-up cost there.
+#[inline]
+fn space(s: &[u8]) -> Option<usize> {
+    s.iter().position(|&b| b == b' ')
+}
+
 /// The bytes up to the next space, and what follows (starting at that space).
 #[inline]
 fn next_token(s: &[u8]) -> (&[u8], &[u8]) {
-    match memchr::memchr(b' ', s) {
+    match space(s) {
         Some(sp) => (&s[..sp], &s[sp..]),
         None => (s, &[]),
     }

@@ -109,26 +109,21 @@ fn two(b: &[u8; TIME_LEN], i: usize) -> Option<u8> {
     Some(digit(b[i])? * 10 + digit(b[i + 1])?)
 }
 
+/// `Jan`..`Dec` as nginx and Apache write them.
 fn month_number(m: [u8; 3]) -> Option<u8> {
-    // Case-insensitive: nginx and Apache write `Jan`, but some tools lower-case it.
-    let m = [
-        m[0].to_ascii_lowercase(),
-        m[1].to_ascii_lowercase(),
-        m[2].to_ascii_lowercase(),
-    ];
     Some(match &m {
-        b"jan" => 1,
-        b"feb" => 2,
-        b"mar" => 3,
-        b"apr" => 4,
-        b"may" => 5,
-        b"jun" => 6,
-        b"jul" => 7,
-        b"aug" => 8,
-        b"sep" => 9,
-        b"oct" => 10,
-        b"nov" => 11,
-        b"dec" => 12,
+        b"Jan" => 1,
+        b"Feb" => 2,
+        b"Mar" => 3,
+        b"Apr" => 4,
+        b"May" => 5,
+        b"Jun" => 6,
+        b"Jul" => 7,
+        b"Aug" => 8,
+        b"Sep" => 9,
+        b"Oct" => 10,
+        b"Nov" => 11,
+        b"Dec" => 12,
         _ => return None,
     })
 }
@@ -144,7 +139,14 @@ pub(crate) fn parse_time(field: &[u8]) -> Option<LogTime> {
         return None;
     }
     let day = two(b, 0)?;
-    let month = month_number([b[3], b[4], b[5]])?;
+    // Other tools write `JAN` or `jan`: accepted, on a slower path.
+    let month = month_number([b[3], b[4], b[5]]).or_else(|| {
+        month_number([
+            b[3].to_ascii_uppercase(),
+            b[4].to_ascii_lowercase(),
+            b[5].to_ascii_lowercase(),
+        ])
+    })?;
     let year = u16::from(two(b, 7)?) * 100 + u16::from(two(b, 9)?);
     let hour = two(b, 12)?;
     let minute = two(b, 15)?;
@@ -251,7 +253,8 @@ mod tests {
             assert_eq!(t(bad), None, "{bad}");
         }
         assert!(t("29/Feb/2000:00:00:60 +1400").is_some());
-        assert!(t("10/jan/2023:00:00:00 +0000").is_some());
+        assert_eq!(t("10/jan/2023:00:00:00 +0000").map(|t| t.month), Some(1));
+        assert_eq!(t("10/DEC/2023:00:00:00 +0000").map(|t| t.month), Some(12));
     }
 
     #[test]

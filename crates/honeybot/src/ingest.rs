@@ -44,7 +44,7 @@ pub(crate) fn run(args: &IngestArgs) -> anyhow::Result<()> {
     let show_progress = std::io::stdout().is_terminal();
     let mut per_file = Vec::with_capacity(args.files.len());
     for file in &args.files {
-        let (stats, gzip) = import_one(&mut db, file, show_progress)?;
+        let (stats, gzip) = import_one(&mut db, file, args.batch_lines, show_progress)?;
         per_file.push((file.display().to_string(), gzip, stats));
     }
     drop(db); // checkpoints the WAL, so the file size below is the database's size
@@ -98,10 +98,12 @@ fn ip_mode(args: &IngestArgs) -> anyhow::Result<IpMode> {
 fn import_one(
     db: &mut HoneyDb,
     file: &Path,
+    batch_lines: u64,
     show_progress: bool,
 ) -> anyhow::Result<(ImportStats, bool)> {
     let name = file.display().to_string();
     let mut options = ImportOptions::new(name.clone());
+    options.batch_lines = batch_lines;
     let (reader, size): (Box<dyn Read>, Option<u64>) = if file.as_os_str() == "-" {
         options.name = "<stdin>".to_owned();
         (Box::new(std::io::stdin().lock()), None)

@@ -43,6 +43,10 @@ pub struct IngestArgs {
     /// Which date a line counts under: the date written in the line, or its UTC date.
     #[arg(long, default_value = "local-to-log", value_parser = parse_time_zone)]
     pub timezone: TimeZonePolicy,
+    /// At most this many lines per transaction (a batch is also committed when it holds
+    /// many distinct entries, which bounds memory).
+    #[arg(long, default_value_t = honeybot_db::ImportOptions::DEFAULT_BATCH_LINES, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_lines: u64,
     /// Log files: plain or gzip (recognised by content), `-` for standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
