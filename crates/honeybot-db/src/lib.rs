@@ -25,7 +25,7 @@ pub use batch::Batch;
 pub use db::{CommitFailed, CommitStats, Cursor, HoneyDb};
 pub use identity::FileIdentity;
 pub use import::{ImportError, ImportOptions, ImportStats, import};
-pub use ip::IpMode;
+pub use ip::{IpMode, IpModeError};
 pub use schema::SCHEMA_VERSION;
 
 use std::path::PathBuf;

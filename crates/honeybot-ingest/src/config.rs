@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use honeybot_daemon::config::{ConfigError, InvalidConfig};
-use honeybot_db::{DbOptions, IpMode, TimeZonePolicy};
+use honeybot_db::{DbOptions, IpMode, IpModeError, TimeZonePolicy};
 use serde::Deserialize;
 
 /// Default of `db`: a file in the current directory, like the `honeybot` CLI.
@@ -166,7 +166,7 @@ impl Settings {
     /// HoneyDB options: reads the IP hash key file when `ip_mode = "hash"`. The daemon
     /// retries a busy database itself (so signals and the watchdog stay served): short
     /// busy timeout, no retries inside the commit.
-    pub fn db_options(&self) -> Result<DbOptions, Box<dyn std::error::Error + Send + Sync>> {
+    pub fn db_options(&self) -> Result<DbOptions, IpModeError> {
         let ip_mode =
             IpMode::from_config(self.ip_mode_name.as_str(), self.ip_hash_key_file.as_deref())?;
         Ok(DbOptions {

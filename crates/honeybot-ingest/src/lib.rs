@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use honeybot_daemon::{ConfigError, Control, Notifier};
-use honeybot_db::{Batch, CommitFailed, Cursor, DbError, HoneyDb};
+use honeybot_db::{Batch, CommitFailed, Cursor, DbError, HoneyDb, IpModeError};
 use honeybot_logparse::{ParseError, parse_line};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 
@@ -53,7 +53,7 @@ pub enum IngestError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error("cannot set up IP privacy")]
-    IpMode(#[source] Box<dyn std::error::Error + Send + Sync>),
+    IpMode(#[from] IpModeError),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("cannot wait for log changes")]
@@ -86,7 +86,7 @@ pub fn open_db(
     control: &Control,
     notifier: &Notifier,
 ) -> Result<Option<HoneyDb>, IngestError> {
-    let options = settings.db_options().map_err(IngestError::IpMode)?;
+    let options = settings.db_options()?;
     let mut backoff = BACKOFF_FIRST;
     loop {
         match HoneyDb::open(&settings.db, &options) {
