@@ -113,12 +113,7 @@ pub struct Generated {
 /// Only when the client cannot be set up (unreadable API key file): a configuration error
 /// the user must fix.
 pub fn generate(config: &Config, files: &[FileDiff]) -> Result<Generated, LlmError> {
-    let style = prompt::Style {
-        conventional: config.conventional,
-        lang: config.lang.clone(),
-        structured: config.structured,
-    };
-    let prompt = prompt::build(files, &style, config.num_ctx, config.max_tokens);
+    let prompt = build_prompt(config, files);
     let client = Client::new(config.client_config()?)?;
     let schema = config.structured.then(prompt::answer_schema);
     let fallback = |exit: Exit, why: String| Generated {
@@ -147,6 +142,15 @@ pub fn generate(config: &Config, files: &[FileDiff]) -> Result<Generated, LlmErr
             )),
         },
     }
+}
+
+fn build_prompt(config: &Config, files: &[FileDiff]) -> prompt::Prompt {
+    let style = prompt::Style {
+        conventional: config.conventional,
+        lang: config.lang.clone(),
+        structured: config.structured,
+    };
+    prompt::build(files, &style, config.num_ctx, config.max_tokens)
 }
 
 fn warn(what: &str) {
@@ -210,12 +214,7 @@ pub fn run(cli: &Cli) -> Result<Exit, Error> {
         return Ok(Exit::NothingToCommit);
     }
     if cli.show_prompt {
-        let style = prompt::Style {
-            conventional: config.conventional,
-            lang: config.lang.clone(),
-            structured: config.structured,
-        };
-        let p = prompt::build(&files, &style, config.num_ctx, config.max_tokens);
+        let p = build_prompt(&config, &files);
         let mut out = String::new();
         for m in &p.messages {
             out.push_str(&format!("=== {:?} ===\n{}\n", m.role, m.content));
@@ -267,9 +266,8 @@ pub fn run(cli: &Cli) -> Result<Exit, Error> {
 
 /// The hook never blocks a commit: every failure is a warning and the exit is 0.
 fn run_hook(config: &Config, git: &Git, file: &Path, source: Option<&str>) -> Exit {
-    if let Some(why) = hook::skip_reason(git, source) {
-        let _ = why; // silent: the user chose their own message
-        return Exit::Ok;
+    if hook::skip_reason(git, source).is_some() {
+        return Exit::Ok; // silent: the user chose their own message
     }
     let files = match git.staged_diff() {
         Ok(d) => diff::parse(&d, &config.exclude),

@@ -105,7 +105,7 @@ pub fn build(files: &[FileDiff], style: &Style, num_ctx: u32, max_tokens: u32) -
 
     // The summary may use at most half of the budget.
     let mut listed = files.len().min(MAX_SUMMARY_FILES);
-    let mut summary = summary(files, listed);
+    let mut summary = summary_of(files, listed);
     while summary.len() > budget / 2 && listed > 0 {
         listed /= 2;
         summary = summary_of(files, listed);
@@ -165,10 +165,6 @@ fn shortened_note(paths: &[String]) -> String {
     }
     note.push('\n');
     note
-}
-
-fn summary(files: &[FileDiff], listed: usize) -> String {
-    summary_of(files, listed)
 }
 
 fn summary_of(files: &[FileDiff], listed: usize) -> String {
