@@ -247,6 +247,24 @@ impl Client {
         Ok(answer)
     }
 
+    /// [`Client::chat`] with a JSON schema, the answer read into `T`: JSON is taken from
+    /// the answer with [`crate::extract_json`] (tolerating prose, fences and reasoning around
+    /// it), so servers that ignore the schema still work when the model complies.
+    ///
+    /// # Errors
+    /// As [`Client::chat`]; [`LlmError::BadBody`] when no JSON object matching `T` is found.
+    pub fn chat_json<T: serde::de::DeserializeOwned>(
+        &self,
+        messages: &[Message],
+        schema: &Value,
+    ) -> Result<T, LlmError> {
+        let answer = self.chat(messages, Some(schema))?;
+        let value = crate::extract_json(&answer.content)
+            .ok_or_else(|| self.bad_body("the answer has no JSON object"))?;
+        serde_json::from_value(value)
+            .map_err(|e| self.bad_body(format!("the JSON answer does not match the schema: {e}")))
+    }
+
     fn request_body(&self, messages: &[Message], schema: Option<&Value>) -> Value {
         let c = &self.config;
         match c.provider {

@@ -233,3 +233,31 @@ fn localhost_also_reaches_a_server_on_ipv6_loopback_only() {
         "ok"
     );
 }
+
+#[test]
+fn chat_json_reads_typed_answers_and_rejects_mismatches() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Pick {
+        target: String,
+    }
+    let server = FakeServer::start(vec![
+        Reply::text("Sure: ```json\n{\"target\": \"/blog/\"}\n```"),
+        Reply::text("{\"other\": 1}"),
+        Reply::text("no json at all"),
+    ])
+    .expect("server");
+    let c = client(Provider::Ollama, &server.url());
+    let schema = json!({"type": "object"});
+    let msgs = [Message::user("pick")];
+    let pick: Pick = c.chat_json(&msgs, &schema).expect("typed answer");
+    assert_eq!(
+        pick,
+        Pick {
+            target: "/blog/".into()
+        }
+    );
+    for _ in 0..2 {
+        let err = c.chat_json::<Pick>(&msgs, &schema).expect_err("mismatch");
+        assert_eq!(err.kind(), ErrorKind::BadBody, "{err}");
+    }
+}
