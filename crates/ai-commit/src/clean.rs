@@ -537,3 +537,27 @@ mod tests {
         assert_eq!(m.body, "- explain config\n- list env vars");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        // Whatever a model (or something pretending to be one) answers: no panic, and a
+        // usable message always has the promised shape.
+        #[test]
+        fn any_answer_gives_a_well_formed_message_or_none(answer in "(\\PC|[\\n\\t`\"<>{}*#:])*") {
+            if let Some(m) = clean(&answer) {
+                prop_assert!(!m.subject.is_empty());
+                prop_assert!(m.subject.chars().count() <= SUBJECT_MAX);
+                prop_assert!(!m.subject.contains('\n'));
+                prop_assert!(m.body.lines().all(|l| l.chars().count() <= BODY_WIDTH), "{:?}", m.body);
+                let text = m.to_string();
+                prop_assert!(!text.chars().any(|c| c.is_control() && c != '\n'));
+                prop_assert!(!text.contains("<think>"));
+            }
+        }
+    }
+}

@@ -343,3 +343,21 @@ mod tests {
         assert!(!user.contains("new_lock_line"));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        // Arbitrary text on stdin is parsed and sized without panicking, and always fits.
+        #[test]
+        fn any_diff_text_builds_a_prompt_that_fits(text in "(diff --git a/[a-z]{1,3} b/[a-z]{1,3}\n|@@ -1 \\+1 @@\n|[+ -]\\PC{0,500}\n|\\PC{0,50}\n){0,60}") {
+            let files = crate::diff::parse(&text, &[]);
+            let style = Style { conventional: true, lang: "English".into(), structured: false };
+            let p = build(&files, &style, 1024, 64);
+            prop_assert!(p.chars / CHARS_PER_TOKEN + 64 <= 1024, "{} chars", p.chars);
+        }
+    }
+}
