@@ -109,7 +109,7 @@ impl Git {
     }
 
     fn text(&self, args: &[&str]) -> Result<String, GitError> {
-        Ok(String::from_utf8_lossy(&self.output(args)?).into_owned())
+        Ok(into_text(self.output(args)?))
     }
 
     /// A path inside the repository's git folder (`git rev-parse --git-path NAME`), which
@@ -156,7 +156,7 @@ impl Git {
         let mut args = DIFF_ARGS.to_vec();
         args.push("--cached");
         let out = self.run(with_index(&args), &args, None)?;
-        Ok(String::from_utf8_lossy(&out).into_owned())
+        Ok(into_text(out))
     }
 
     /// `git add -A`
@@ -191,6 +191,12 @@ impl Git {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+}
+
+/// Bytes as text without a copy when they are UTF-8 (the usual case), lossily otherwise.
+#[must_use]
+pub fn into_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 struct RemoveOnDrop(PathBuf);

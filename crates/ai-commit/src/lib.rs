@@ -201,7 +201,7 @@ pub fn run(cli: &Cli) -> Result<Exit, Error> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             git.staged_diff()?
         } else {
-            String::from_utf8_lossy(&bytes).into_owned()
+            git::into_text(bytes)
         }
     } else {
         git.staged_diff()?
