@@ -167,6 +167,13 @@ impl TailFile {
     /// Continue after a committed cursor. Only valid before anything was read.
     pub fn resume(&mut self, cursor: Cursor) {
         debug_assert_eq!(self.consumed, 0);
+        self.reposition(cursor);
+    }
+
+    /// Continue at `cursor` instead of where reading stands, forward or back (another
+    /// importer committed this file up to `cursor`): the incomplete line buffered is
+    /// forgotten and read again from the file. `cursor` must sit on a line boundary.
+    pub fn reposition(&mut self, cursor: Cursor) {
         self.read_pos = cursor.offset;
         self.consumed = cursor.offset;
         self.lines = cursor.lines;
@@ -493,6 +500,35 @@ mod tests {
         assert_eq!(
             tail.identity().fingerprint_hex(),
             FileIdentity::from_prefix(b"a\nb\nc\n").fingerprint_hex()
+        );
+    }
+
+    #[test]
+    fn reposition_moves_forward_and_back_on_line_boundaries() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("access.log");
+        append(&path, b"a\nb\nc\nd\ne");
+        let mut tail = TailFile::open(&path).expect("open").expect("exists");
+        assert_eq!(collect(&mut tail, 1), ["a\n"]);
+        // Another importer counted up to "c": skip ahead, the partial "e" stays unread.
+        tail.reposition(Cursor {
+            offset: 6,
+            lines: 3,
+        });
+        assert_eq!(collect(&mut tail, u64::MAX), ["d\n"]);
+        // Back to "b" (the pending partial line is forgotten, not handed out twice).
+        tail.reposition(Cursor {
+            offset: 2,
+            lines: 1,
+        });
+        append(&path, b"\n");
+        assert_eq!(collect(&mut tail, u64::MAX), ["b\n", "c\n", "d\n", "e\n"]);
+        assert_eq!(
+            tail.cursor(),
+            Cursor {
+                offset: 10,
+                lines: 5
+            }
         );
     }
 

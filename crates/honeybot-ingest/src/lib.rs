@@ -11,7 +11,10 @@
 //! transaction, every `batch_lines` lines or `flush_interval_ms` after its first line.
 //! A failed commit hands the batch back: it is kept (reading that file pauses once the
 //! batch is full) and retried with backoff, so a busy or full database delays lines but
-//! never loses or doubles them.
+//! never loses or doubles them. A commit refused because another importer moved the
+//! file's cursor meanwhile (`DbError::CursorConflict`) is not a fault: the batch is
+//! dropped (the other importer counted those lines) and the file is read on from the
+//! stored cursor.
 
 pub mod config;
 pub mod follow;
@@ -551,6 +554,12 @@ impl Ingest {
 }
 
 /// Commit `t`'s batch with its cursor; on failure the batch is kept in `t`.
+///
+/// A [`DbError::CursorConflict`] (another importer, e.g. `honeybot ingest` run by hand,
+/// committed this file meanwhile) is not a fault: retrying would fail every time, and the
+/// lines the other importer counted must not be counted again. The batch is dropped and
+/// the file is read again from the stored cursor; `Ok` is returned. Only when the stored
+/// cursor cannot be read (busy database) is the batch kept and the error returned.
 fn commit(db: &mut HoneyDb, t: &mut Tracked, summary: &mut RunSummary) -> Result<(), DbError> {
     if t.batch.is_empty() {
         return Ok(());
@@ -569,6 +578,36 @@ fn commit(db: &mut HoneyDb, t: &mut Tracked, summary: &mut RunSummary) -> Result
                 lines = stats.lines_parsed + stats.lines_malformed; "committed");
             Ok(())
         }
+        Err(CommitFailed {
+            error: DbError::CursorConflict { .. },
+            batch,
+        }) => match db.cursor(&identity) {
+            Ok(stored) => {
+                let stored = stored.unwrap_or_default();
+                log::warn!(path:% = t.tail.path().display(), offset = cursor.offset,
+                    stored_offset = stored.offset, dropped_lines = batch.lines();
+                    "{} was committed by another importer up to byte {} while this one had \
+                     read to byte {}; dropping {} lines read here and continuing at byte {}",
+                    t.tail.path().display(), stored.offset, cursor.offset, batch.lines(),
+                    stored.offset);
+                if stored.offset < t.committed.offset {
+                    // CAS makes this impossible (a cursor only moves forward); should the
+                    // stored cursor be behind anyway, it is what the counts match.
+                    log::warn!(path:% = t.tail.path().display(), offset = t.committed.offset,
+                        stored_offset = stored.offset;
+                        "stored cursor of {} is behind what this process committed; \
+                         reading again from byte {}", t.tail.path().display(), stored.offset);
+                }
+                t.tail.reposition(stored);
+                t.committed = stored;
+                t.batch_since = None;
+                Ok(())
+            }
+            Err(err) => {
+                t.batch = *batch;
+                Err(err)
+            }
+        },
         Err(CommitFailed { error, batch }) => {
             t.batch = *batch;
             Err(error)

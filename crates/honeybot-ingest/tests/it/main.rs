@@ -1,6 +1,7 @@
 //! Integration tests of honeybot-ingest with real parts: a real nginx, real SQLite files,
 //! the real daemon binary killed with SIGKILL, a real NOTIFY_SOCKET datagram socket.
 
+mod concurrent_import;
 mod config_errors;
 mod crash;
 mod disk_full;
