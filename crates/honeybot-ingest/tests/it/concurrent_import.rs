@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use honeybot_db::{DbError, DbOptions, HoneyDb, ImportError, ImportOptions, ImportStats, import};
 use nix::sys::signal::Signal;
 
-use crate::support::{Daemon, append, db_path_counts, db_requests, log_line, wait_until};
+use crate::support::{
+    Daemon, append, bind_notify_socket, db_path_counts, db_requests, log_line, wait_until,
+};
 
 const CONFLICT: &str = "was committed by another importer";
 
@@ -76,10 +78,7 @@ fn import_by_hand_while_following_drops_the_held_batch_and_continues() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let log = tmp.path().join("access.log");
     let db = tmp.path().join("honeybot.db");
-    let sock_path = tmp.path().join("notify.sock");
-    let sock = UnixDatagram::bind(&sock_path).expect("bind NOTIFY_SOCKET");
-    sock.set_read_timeout(Some(Duration::from_millis(200)))
-        .expect("timeout");
+    let (sock_path, sock) = bind_notify_socket(tmp.path());
     // The daemon commits only full batches of 100 (or on SIGTERM), so the test knows
     // which lines it holds when the other importer commits.
     let config = write_config(

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 
 use crate::support::{
-    BIN, Daemon, append, db_path_counts, db_requests, log_line, require_tool, wait_until,
+    BIN, Daemon, append, bind_notify_socket, db_path_counts, db_requests, log_line, require_tool,
+    wait_until,
 };
 
 fn recv_until(sock: &UnixDatagram, limit: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
@@ -50,10 +51,7 @@ fn full_disk_is_reported_and_loses_nothing_once_space_returns() {
     std::fs::create_dir(&dbdir).expect("mkdir");
     let log = tmp.path().join("access.log");
     append(&log, log_line(0, "/full/0").as_bytes());
-    let sock_path = tmp.path().join("notify.sock");
-    let sock = UnixDatagram::bind(&sock_path).expect("bind NOTIFY_SOCKET");
-    sock.set_read_timeout(Some(Duration::from_millis(200)))
-        .expect("timeout");
+    let (sock_path, sock) = bind_notify_socket(tmp.path());
 
     let child = Command::new("unshare")
         .args(["--mount", "--propagation", "private", "sh", "-c"])

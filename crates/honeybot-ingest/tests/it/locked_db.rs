@@ -1,22 +1,20 @@
 //! A database locked by another writer delays ingestion, reports it in STATUS=, and loses
 //! nothing once the lock is released.
 
-use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use crate::support::{Daemon, append, db_path_counts, db_requests, log_line, wait_until};
+use crate::support::{
+    Daemon, append, bind_notify_socket, db_path_counts, db_requests, log_line, wait_until,
+};
 
 #[test]
 fn locked_database_delays_but_loses_nothing() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let log = tmp.path().join("access.log");
     let db = tmp.path().join("honeybot.db");
-    let sock_path = tmp.path().join("notify.sock");
-    let sock = UnixDatagram::bind(&sock_path).expect("bind NOTIFY_SOCKET");
-    sock.set_read_timeout(Some(Duration::from_millis(200)))
-        .expect("timeout");
+    let (sock_path, sock) = bind_notify_socket(tmp.path());
     append(&log, log_line(0, "/locked/0").as_bytes());
 
     let d = Daemon::spawn(

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use crate::support::{BIN, Daemon, append, db_requests, log_line, wait_until};
+use crate::support::{BIN, Daemon, append, bind_notify_socket, db_requests, log_line, wait_until};
 
 struct Socket {
     sock: UnixDatagram,
@@ -45,10 +45,7 @@ fn ready_status_watchdog_and_sigterm_exit_zero() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let log = tmp.path().join("access.log");
     let db = tmp.path().join("honeybot.db");
-    let sock_path = tmp.path().join("notify.sock");
-    let sock = UnixDatagram::bind(&sock_path).expect("bind NOTIFY_SOCKET");
-    sock.set_read_timeout(Some(Duration::from_millis(200)))
-        .expect("timeout");
+    let (sock_path, sock) = bind_notify_socket(tmp.path());
     let mut sock = Socket {
         sock,
         seen: Vec::new(),
@@ -150,10 +147,7 @@ fn sigterm_commits_the_lines_read_but_not_yet_flushed() {
     let cfg = tmp.path().join("ingest.toml");
     // Nothing would be committed for an hour but for the shutdown.
     std::fs::write(&cfg, "batch_lines = 1000000\nflush_interval_ms = 3600000\n").expect("config");
-    let sock_path = tmp.path().join("notify.sock");
-    let sock = UnixDatagram::bind(&sock_path).expect("bind NOTIFY_SOCKET");
-    sock.set_read_timeout(Some(Duration::from_millis(200)))
-        .expect("timeout");
+    let (sock_path, sock) = bind_notify_socket(tmp.path());
     let mut sock = Socket {
         sock,
         seen: Vec::new(),

@@ -31,6 +31,16 @@ pub fn require_tool(name: &str) -> Option<PathBuf> {
     found
 }
 
+/// Bind a datagram socket in `dir` the way systemd's NOTIFY_SOCKET is bound, with a short
+/// read timeout so tests can poll it; returns its path (for the daemon's environment).
+pub fn bind_notify_socket(dir: &Path) -> (PathBuf, std::os::unix::net::UnixDatagram) {
+    let path = dir.join("notify.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&path).expect("bind NOTIFY_SOCKET");
+    sock.set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("set read timeout");
+    (path, sock)
+}
+
 /// Poll `cond` until it holds or `limit` passes (then panic with `what`).
 pub fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
