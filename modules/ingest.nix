@@ -14,6 +14,7 @@ let
     literalExpression
     optional
     ;
+  hbLib = import ./lib.nix { inherit lib pkgs; };
   cfg = config.services.honeybot.ingest;
   hb = config.services.honeybot;
   settingsFormat = pkgs.formats.toml { };
@@ -42,12 +43,7 @@ in
   options.services.honeybot.ingest = {
     enable = mkEnableOption "honeybot-ingest, which follows nginx access logs into HoneyDB exactly once";
 
-    package = mkOption {
-      type = types.package;
-      default = (pkgs.callPackage ../nix/programs.nix { }).honeybot-ingest;
-      defaultText = literalExpression "(pkgs.callPackage ./nix/programs.nix { }).honeybot-ingest";
-      description = "The honeybot-ingest package to run.";
-    };
+    package = hbLib.packageOption "honeybot-ingest" "The honeybot-ingest package to run.";
 
     ipHashKeyFile = mkOption {
       type = types.nullOr types.str;

@@ -12,8 +12,8 @@ let
     mkOption
     mkIf
     types
-    literalExpression
     ;
+  hbLib = import ./lib.nix { inherit lib pkgs; };
   cfg = config.services.honeybot.narrator;
   settingsFormat = pkgs.formats.toml { };
   dropNulls = lib.filterAttrsRecursive (_: v: v != null);
@@ -33,12 +33,7 @@ in
   options.services.honeybot.narrator = {
     enable = mkEnableOption "honeybot-narrator, the text-to-speech voice of the show (a systemd user service)";
 
-    package = mkOption {
-      type = types.package;
-      default = (pkgs.callPackage ../nix/programs.nix { }).honeybot-narrator;
-      defaultText = literalExpression "(pkgs.callPackage ./nix/programs.nix { }).honeybot-narrator";
-      description = "The honeybot-narrator package (wrapped with piper, espeak-ng and the PulseAudio tools).";
-    };
+    package = hbLib.packageOption "honeybot-narrator" "The honeybot-narrator package (wrapped with piper, espeak-ng and the PulseAudio tools).";
 
     engine = mkOption {
       type = types.enum [
