@@ -52,22 +52,37 @@ pub fn summary(db: &HoneyDb, top: usize) -> Result<Summary, DbError> {
 
 fn summary_inner(db: &HoneyDb, top: usize) -> rusqlite::Result<Summary> {
     let conn = db.connection();
-    let (requests, days, first_date, last_date): (i64, i64, Option<String>, Option<String>) = conn
-        .query_row(
-            "SELECT coalesce(sum(count), 0), count(DISTINCT date), min(date), max(date) \
-             FROM daily_logs",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )?;
-    let count = |sql: &str| -> rusqlite::Result<u64> {
-        conn.query_row(sql, [], |r| r.get::<_, i64>(0))
-            .map(|n| n as u64)
-    };
-    let clients = count("SELECT count(DISTINCT ip_id) FROM daily_logs")?;
-    let user_agents = count("SELECT count(DISTINCT ua_id) FROM daily_logs")?;
-    let paths = count("SELECT count(DISTINCT path_id) FROM daily_logs")?;
-    let lines_malformed =
-        count("SELECT coalesce((SELECT value FROM kv_store WHERE key = 'lines_malformed'), 0)")?;
+    // One scan of the fact table for every total.
+    let (requests, days, first_date, last_date, clients, user_agents, paths): (
+        i64,
+        i64,
+        Option<String>,
+        Option<String>,
+        i64,
+        i64,
+        i64,
+    ) = conn.query_row(
+        "SELECT coalesce(sum(count), 0), count(DISTINCT date), min(date), max(date), \
+                count(DISTINCT ip_id), count(DISTINCT ua_id), count(DISTINCT path_id) \
+         FROM daily_logs",
+        [],
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        },
+    )?;
+    let lines_malformed: i64 = conn.query_row(
+        "SELECT coalesce((SELECT value FROM kv_store WHERE key = 'lines_malformed'), 0)",
+        [],
+        |r| r.get(0),
+    )?;
     let status_mix = conn
         .prepare("SELECT status, sum(count) FROM daily_logs GROUP BY status ORDER BY status")?
         .query_map([], |r| {
@@ -77,45 +92,48 @@ fn summary_inner(db: &HoneyDb, top: usize) -> rusqlite::Result<Summary> {
             })
         })?
         .collect::<Result<_, _>>()?;
-    let top_paths = conn
-        .prepare(
-            "SELECT p.value, t.n FROM \
-               (SELECT path_id, sum(count) AS n FROM daily_logs GROUP BY path_id \
-                ORDER BY n DESC, path_id LIMIT ?1) AS t \
-             JOIN paths AS p ON p.id = t.path_id ORDER BY t.n DESC, p.value",
-        )?
-        .query_map(params![top as i64], |r| {
-            Ok(PathCount {
-                path: r.get(0)?,
-                requests: r.get::<_, i64>(1)? as u64,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    let top_user_agents = conn
-        .prepare(
-            "SELECT u.value, t.n FROM \
-               (SELECT ua_id, sum(count) AS n FROM daily_logs GROUP BY ua_id \
-                ORDER BY n DESC, ua_id LIMIT ?1) AS t \
-             JOIN user_agents AS u ON u.id = t.ua_id ORDER BY t.n DESC, u.value",
-        )?
-        .query_map(params![top as i64], |r| {
-            Ok(UserAgentCount {
-                user_agent: r.get(0)?,
-                requests: r.get::<_, i64>(1)? as u64,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
+    let top_paths = top_values(conn, "path_id", "paths", top)?
+        .into_iter()
+        .map(|(path, requests)| PathCount { path, requests })
+        .collect();
+    let top_user_agents = top_values(conn, "ua_id", "user_agents", top)?
+        .into_iter()
+        .map(|(user_agent, requests)| UserAgentCount {
+            user_agent,
+            requests,
+        })
+        .collect();
     Ok(Summary {
         requests: requests as u64,
         days: days as u64,
         first_date,
         last_date,
-        clients,
-        user_agents,
-        paths,
+        clients: clients as u64,
+        user_agents: user_agents as u64,
+        paths: paths as u64,
         status_mix,
         top_paths,
         top_user_agents,
-        lines_malformed,
+        lines_malformed: lines_malformed as u64,
     })
+}
+
+/// The `top` values of one dimension by requests, busiest first (ties by value).
+/// `id_column` and `table` are compile-time names from this module, never input.
+fn top_values(
+    conn: &rusqlite::Connection,
+    id_column: &'static str,
+    table: &'static str,
+    top: usize,
+) -> rusqlite::Result<Vec<(String, u64)>> {
+    conn.prepare(&format!(
+        "SELECT d.value, t.n FROM \
+           (SELECT {id_column} AS id, sum(count) AS n FROM daily_logs GROUP BY {id_column} \
+            ORDER BY n DESC, {id_column} LIMIT ?1) AS t \
+         JOIN {table} AS d ON d.id = t.id ORDER BY t.n DESC, d.value"
+    ))?
+    .query_map(params![top as i64], |r| {
+        Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
+    })?
+    .collect()
 }
