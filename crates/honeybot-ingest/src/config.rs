@@ -191,19 +191,7 @@ mod tests {
 
     #[test]
     fn contract_example_parses_with_its_values() {
-        let s = parse(
-            r#"
-db = "/var/lib/honeybot/honeybot.db"
-logs = ["/var/log/nginx/access.log"]
-batch_lines = 5000
-flush_interval_ms = 500
-poll_interval_ms = 1000
-timezone = "local-to-log"
-ip_mode = "hash"
-ip_hash_key_file = "/run/credentials/honeybot-ingest.service/ip-hash-key"
-"#,
-        )
-        .expect("valid config");
+        let s = parse(include_str!("../ingest.example.toml")).expect("valid config");
         assert_eq!(s.db, Path::new("/var/lib/honeybot/honeybot.db"));
         assert_eq!(s.logs, vec![PathBuf::from("/var/log/nginx/access.log")]);
         assert_eq!(s.flush_interval, Duration::from_millis(500));

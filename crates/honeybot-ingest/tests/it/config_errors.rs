@@ -53,16 +53,7 @@ fn bad_value_is_named_with_its_key() {
 
 #[test]
 fn check_config_accepts_the_documented_example_without_reading_the_key() {
-    let example = r#"
-db = "/var/lib/honeybot/honeybot.db"
-logs = ["/var/log/nginx/access.log"]
-batch_lines = 5000
-flush_interval_ms = 500
-poll_interval_ms = 1000
-timezone = "local-to-log"
-ip_mode = "hash"
-ip_hash_key_file = "/run/credentials/honeybot-ingest.service/ip-hash-key"
-"#;
+    let example = include_str!("../../ingest.example.toml");
     let (code, stderr, _) = check(example, &["--check-config"]);
     assert_eq!(code, Some(0), "{stderr}");
 }
