@@ -86,15 +86,10 @@ fn import_by_hand_while_following_drops_the_held_batch_and_continues() {
         "batch_lines = 100\nflush_interval_ms = 3600000\n",
     );
     append_lines(&log, 0, 50);
-    let d = Daemon::spawn(
-        &[
-            "--config",
-            &config,
-            "--db",
-            &db.display().to_string(),
-            "--log",
-            &log.display().to_string(),
-        ],
+    let d = Daemon::follow(
+        &db,
+        &log,
+        Some(Path::new(&config)),
         &[("NOTIFY_SOCKET", &sock_path.display().to_string())],
     );
     wait_for_held_lines(&sock);
@@ -134,17 +129,7 @@ fn concurrent_imports_while_following_lose_and_double_nothing() {
     let db = tmp.path().join("honeybot.db");
     let config = write_config(tmp.path(), "flush_interval_ms = 50\n");
     append_lines(&log, 0, 20);
-    let d = Daemon::spawn(
-        &[
-            "--config",
-            &config,
-            "--db",
-            &db.display().to_string(),
-            "--log",
-            &log.display().to_string(),
-        ],
-        &[],
-    );
+    let d = Daemon::follow(&db, &log, Some(Path::new(&config)), &[]);
     wait_until("the first lines", Duration::from_secs(20), || {
         db_requests(&db) == 20
     });

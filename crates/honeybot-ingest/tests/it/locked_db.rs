@@ -17,13 +17,10 @@ fn locked_database_delays_but_loses_nothing() {
     let (sock_path, sock) = bind_notify_socket(tmp.path());
     append(&log, log_line(0, "/locked/0").as_bytes());
 
-    let d = Daemon::spawn(
-        &[
-            "--db",
-            &db.display().to_string(),
-            "--log",
-            &log.display().to_string(),
-        ],
+    let d = Daemon::follow(
+        &db,
+        &log,
+        None,
         &[("NOTIFY_SOCKET", &sock_path.display().to_string())],
     );
     wait_until("the first line", Duration::from_secs(20), || {

@@ -121,15 +121,7 @@ fn without_notify_socket_everything_is_a_silent_no_op() {
     let log = tmp.path().join("access.log");
     let db = tmp.path().join("honeybot.db");
     append(&log, log_line(1, "/x").as_bytes());
-    let d = Daemon::spawn(
-        &[
-            "--db",
-            &db.display().to_string(),
-            "--log",
-            &log.display().to_string(),
-        ],
-        &[("WATCHDOG_USEC", "1000")],
-    );
+    let d = Daemon::follow(&db, &log, None, &[("WATCHDOG_USEC", "1000")]);
     wait_until("the line in the DB", Duration::from_secs(20), || {
         db_requests(&db) == 1
     });
@@ -152,15 +144,10 @@ fn sigterm_commits_the_lines_read_but_not_yet_flushed() {
         sock,
         seen: Vec::new(),
     };
-    let d = Daemon::spawn(
-        &[
-            "--config",
-            &cfg.display().to_string(),
-            "--db",
-            &db.display().to_string(),
-            "--log",
-            &log.display().to_string(),
-        ],
+    let d = Daemon::follow(
+        &db,
+        &log,
+        Some(&cfg),
         &[("NOTIFY_SOCKET", &sock_path.display().to_string())],
     );
     sock.until("READY=1", Duration::from_secs(20), |m| {

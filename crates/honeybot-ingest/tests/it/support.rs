@@ -120,6 +120,17 @@ pub struct Daemon {
 }
 
 impl Daemon {
+    /// The daemon following `log` into `db`, with an optional config file.
+    pub fn follow(db: &Path, log: &Path, config: Option<&Path>, env: &[(&str, &str)]) -> Daemon {
+        let (db, log) = (db.display().to_string(), log.display().to_string());
+        let config = config.map(|c| c.display().to_string());
+        let mut args = vec!["--db", &db, "--log", &log];
+        if let Some(c) = &config {
+            args.extend(["--config", c]);
+        }
+        Daemon::spawn(&args, env)
+    }
+
     pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> Daemon {
         let mut cmd = Command::new(BIN);
         cmd.args(args)
