@@ -66,8 +66,9 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    #[error("config file {}: {message}", path.display())]
-    Parse { path: PathBuf, message: String },
+    /// Not valid TOML, or an unknown key: names the file, the line and the key.
+    #[error(transparent)]
+    Parse(#[from] honeybot_daemon::ConfigError),
     #[error("{key} ({origin}): {reason}")]
     Invalid {
         key: &'static str,
@@ -184,11 +185,7 @@ impl Config {
         let (file, file_state) = match &path {
             Some((p, must_exist)) => match std::fs::read_to_string(p) {
                 Ok(text) => {
-                    let parsed: FileConfig =
-                        toml::from_str(&text).map_err(|e| ConfigError::Parse {
-                            path: p.clone(),
-                            message: toml_error(&text, &e),
-                        })?;
+                    let parsed: FileConfig = honeybot_daemon::parse_toml(p, &text)?;
                     (parsed, Some((p.clone(), true)))
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
@@ -444,21 +441,6 @@ impl Config {
     }
 }
 
-/// "line N: message" from a TOML error (its Display spans several lines).
-fn toml_error(text: &str, e: &toml::de::Error) -> String {
-    let message = e.message().trim();
-    match e.span() {
-        Some(span) => {
-            let line = text
-                .get(..span.start)
-                .map_or(0, |t| t.matches('\n').count())
-                + 1;
-            format!("line {line}: {message}")
-        }
-        None => message.to_owned(),
-    }
-}
-
 /// Debug-formatted values as TOML values.
 fn toml_value(key: &str, debug: &str) -> String {
     match key {
@@ -494,10 +476,7 @@ mod tests {
     use super::*;
 
     fn from_toml(text: &str) -> Result<Config, ConfigError> {
-        let file: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: PathBuf::from("t.toml"),
-            message: e.to_string(),
-        })?;
+        let file: FileConfig = honeybot_daemon::parse_toml(Path::new("t.toml"), text)?;
         Config::resolve(file, None, &Overrides::default())
     }
 
@@ -519,9 +498,11 @@ mod tests {
 
     #[test]
     fn flags_beat_file() {
-        let file: FileConfig =
-            toml::from_str("model = \"file-model\"\nendpoint = \"http://10.1.1.1:11434\"")
-                .expect("toml");
+        let file: FileConfig = honeybot_daemon::parse_toml(
+            Path::new("t.toml"),
+            "model = \"file-model\"\nendpoint = \"http://10.1.1.1:11434\"",
+        )
+        .expect("toml");
         let flags = Overrides {
             model: Some("flag-model".into()),
             ..Overrides::default()
