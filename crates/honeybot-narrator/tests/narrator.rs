@@ -278,6 +278,18 @@ impl Daemon {
         Daemon::start_with_env(dir, config, pulse, &[])
     }
 
+    /// A daemon whose sink writes each job as a WAV file into `dir/out` (returned);
+    /// `engines` is the config above the `[sink]` table.
+    fn start_wav(dir: &Path, engines: &str) -> (Daemon, PathBuf) {
+        let wavs = dir.join("out");
+        std::fs::create_dir(&wavs).expect("mkdir");
+        let config = format!(
+            "{engines}[sink]\nkind = \"wav\"\ndir = {:?}\n",
+            wavs.display().to_string()
+        );
+        (Daemon::start(dir, &config, None), wavs)
+    }
+
     fn start_with_env(
         dir: &Path,
         config: &str,
@@ -395,16 +407,7 @@ fn wav_sink_daemon_survives_a_client_that_disconnects_mid_stream() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let wavs = dir.path().join("out");
-    std::fs::create_dir(&wavs).expect("mkdir");
-    let d = Daemon::start(
-        dir.path(),
-        &format!(
-            "engine = \"espeak-ng\"\nfallback = \"none\"\n[sink]\nkind = \"wav\"\ndir = {:?}\n",
-            wavs.display().to_string()
-        ),
-        None,
-    );
+    let (d, wavs) = Daemon::start_wav(dir.path(), "engine = \"espeak-ng\"\nfallback = \"none\"\n");
     let rt = runtime();
     rt.block_on(async {
         // A subscriber that vanishes after the first event, in the middle of a long text.
@@ -482,15 +485,9 @@ fn missing_voice_model_is_an_error_event_and_the_fallback_speaks() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let wavs = dir.path().join("out");
-    std::fs::create_dir(&wavs).expect("mkdir");
-    let d = Daemon::start(
+    let (d, _wavs) = Daemon::start_wav(
         dir.path(),
-        &format!(
-            "engine = \"piper\"\nfallback = \"espeak-ng\"\n[piper]\nmodel = \"/nonexistent/en_US-x.onnx\"\n[sink]\nkind = \"wav\"\ndir = {:?}\n",
-            wavs.display().to_string()
-        ),
-        None,
+        "engine = \"piper\"\nfallback = \"espeak-ng\"\n[piper]\nmodel = \"/nonexistent/en_US-x.onnx\"\n",
     );
     let rt = runtime();
     rt.block_on(async {
@@ -940,16 +937,12 @@ fn a_crashed_piper_is_reported_the_fallback_speaks_and_piper_comes_back() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let wavs = dir.path().join("out");
-    std::fs::create_dir(&wavs).expect("mkdir");
-    let d = Daemon::start(
+    let (d, _wavs) = Daemon::start_wav(
         dir.path(),
         &format!(
-            "engine = \"piper\"\nfallback = \"espeak-ng\"\n[piper]\nmodel = {:?}\n[sink]\nkind = \"wav\"\ndir = {:?}\n",
-            model.display().to_string(),
-            wavs.display().to_string()
+            "engine = \"piper\"\nfallback = \"espeak-ng\"\n[piper]\nmodel = {:?}\n",
+            model.display().to_string()
         ),
-        None,
     );
     let engines_of = |events: &[Event]| -> Vec<String> {
         events
