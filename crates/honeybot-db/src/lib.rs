@@ -8,7 +8,7 @@
 //! - [`FileIdentity`] recognises a log file by the content of its first bytes, so the same
 //!   content under a new name or inode is the same file, and a grown file keeps its identity.
 //! - [`import()`] reads a whole log stream (plain, decoded gz, stdin) exactly once.
-//! - [`report`] holds the summary queries.
+//! - [`report`] holds the summary queries; [`probe`] recognises exploit-probe paths.
 //!
 //! The schema is described in `docs/schema.md`.
 
@@ -17,6 +17,7 @@ mod db;
 mod identity;
 mod import;
 mod ip;
+pub mod probe;
 pub mod report;
 mod schema;
 mod timefmt;
