@@ -183,7 +183,7 @@ pub fn run(settings: &Settings) -> Result<RunReport, RunError> {
     for (path, (hits, why)) in refused {
         if hits >= settings.min_hits {
             skipped.push(Entry {
-                from: printable(&path),
+                from: shorten(&printable(&path), 200),
                 to: None,
                 source: None,
                 score: None,
@@ -511,6 +511,14 @@ fn diff(old: &str, new: &str) -> Changes {
     Changes {
         added: new.iter().filter(|l| !old_set.contains(l)).cloned().collect(),
         removed: old.iter().filter(|l| !new_set.contains(l)).map(|l| printable(l)).collect(),
+    }
+}
+
+/// At most `max` characters of `s`, marked when cut.
+fn shorten(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => format!("{}... ({} bytes)", &s[..at], s.len()),
+        None => s.to_owned(),
     }
 }
 

@@ -1,1 +1,7 @@
+//! Integration tests of honeybot-janitor with real parts: a real nginx on 127.0.0.1, real
+//! SQLite files filled by honeybot-db's import, real site folders, the real binary; the
+//! model server is honeybot-llm's FakeServer (no model can run here), speaking Ollama's
+//! wire protocol over a real socket.
 
+mod e2e;
+mod support;
