@@ -4,4 +4,6 @@
 //! wire protocol over a real socket.
 
 mod e2e;
+mod fuzz_keys;
+mod uri_form;
 mod support;

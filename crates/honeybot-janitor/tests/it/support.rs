@@ -93,9 +93,10 @@ impl Nginx {
         dir.join("maps/redirects.map")
     }
 
-    /// Starts nginx in `dir` (whose `html/` holds the site). `extra` goes into the server.
+    /// Starts nginx in `dir` (whose `html/` holds the site). `locations`, when not empty,
+    /// replaces the server's `location / { try_files ... }`.
     /// Writes an empty map first when there is none.
-    pub fn start(bin: &Path, dir: &Path, extra: &str) -> Nginx {
+    pub fn start(bin: &Path, dir: &Path, locations: &str) -> Nginx {
         for d in ["", "html", "logs", "tmp", "maps"] {
             mkdir(&dir.join(d));
         }
@@ -108,7 +109,7 @@ impl Nginx {
                 .and_then(|l| l.local_addr())
                 .expect("pick a port")
                 .port();
-            std::fs::write(dir.join("nginx.conf"), config(dir, port, extra)).expect("write conf");
+            std::fs::write(dir.join("nginx.conf"), config(dir, port, locations)).expect("write conf");
             let mut child = Command::new(bin)
                 .args(base_args(dir))
                 .stdin(Stdio::null())
@@ -184,12 +185,16 @@ impl Nginx {
     }
 
     /// One raw HTTP/1.1 GET (the target sent exactly as given); (status, Location, body).
-    pub fn get(&self, target: &str) -> (u16, Option<String>, String) {
+    pub fn get_bytes(&self, target: &[u8]) -> (u16, Option<String>, Vec<u8>) {
+        get_raw(self.port, target, "honeybot-test/1.0", "192.0.2.1")
+    }
+
+    pub fn get(&self, target: &str) -> (u16, Option<String>, Vec<u8>) {
         get_raw(self.port, target.as_bytes(), "honeybot-test/1.0", "192.0.2.1")
     }
 
     /// A request as another client (nginx takes the address from `X-Client-IP`).
-    pub fn get_as(&self, target: &str, user_agent: &str, ip: &str) -> (u16, Option<String>, String) {
+    pub fn get_as(&self, target: &str, user_agent: &str, ip: &str) -> (u16, Option<String>, Vec<u8>) {
         get_raw(self.port, target.as_bytes(), user_agent, ip)
     }
 }
@@ -229,8 +234,13 @@ fn base_args(dir: &Path) -> Vec<String> {
     ]
 }
 
-fn config(dir: &Path, port: u16, extra: &str) -> String {
+fn config(dir: &Path, port: u16, locations: &str) -> String {
     let d = dir.display();
+    let locations = if locations.is_empty() {
+        "location / { try_files $uri $uri/ =404; }"
+    } else {
+        locations
+    };
     format!(
         r#"daemon off;
 worker_processes 1;
@@ -253,8 +263,7 @@ http {{
         listen 127.0.0.1:{port};
         root {d}/html;
         if ($honeybot_redirect) {{ return 301 $honeybot_redirect; }}
-        {extra}
-        location / {{ try_files $uri $uri/ =404; }}
+        {locations}
     }}
 }}
 "#
@@ -262,7 +271,7 @@ http {{
 }
 
 /// One raw HTTP/1.1 request; (status, Location, body).
-pub fn get_raw(port: u16, target: &[u8], user_agent: &str, ip: &str) -> (u16, Option<String>, String) {
+pub fn get_raw(port: u16, target: &[u8], user_agent: &str, ip: &str) -> (u16, Option<String>, Vec<u8>) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to nginx");
     let mut req = b"GET ".to_vec();
     req.extend_from_slice(target);
@@ -273,18 +282,22 @@ pub fn get_raw(port: u16, target: &[u8], user_agent: &str, ip: &str) -> (u16, Op
     s.write_all(&req).expect("send request");
     let mut resp = Vec::new();
     s.read_to_end(&mut resp).expect("read response");
-    let resp = String::from_utf8_lossy(&resp).into_owned();
-    let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
+    let split = resp
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(resp.len());
+    let body = resp.get(split + 4..).unwrap_or_default().to_vec();
+    let head = String::from_utf8_lossy(&resp[..split]).into_owned();
     let status = head
         .split(' ')
         .nth(1)
         .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("bad response: {resp:?}"));
+        .unwrap_or_else(|| panic!("bad response: {head:?}"));
     let location = head
         .lines()
         .find_map(|l| l.strip_prefix("Location: "))
         .map(str::to_owned);
-    (status, location, body.to_owned())
+    (status, location, body)
 }
 
 /// Imports a log file into a HoneyDB at `db` with honeybot-db's import.
