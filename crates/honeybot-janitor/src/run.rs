@@ -290,7 +290,10 @@ pub fn run(settings: &Settings) -> Result<RunReport, RunError> {
             .as_mut()
             .filter(|c| llm.stopped.is_none() && c.queries < max_queries);
         let Some(ch) = ask else {
-            if best.score >= settings.min_score {
+            // Without a model (--no-llm, no [llm]) a good-enough lexical choice waits for
+            // a person; with a model that failed or ran out of questions, the path stays
+            // undecided for a later run.
+            if chooser.is_none() && best.score >= settings.min_score {
                 rows.push(row(
                     Some(target(0)),
                     Source::Lexical,
@@ -300,12 +303,12 @@ pub fn run(settings: &Settings) -> Result<RunReport, RunError> {
                 ));
             } else {
                 let why = match (&chooser, &llm.stopped) {
-                    (None, _) => "no model".to_owned(),
-                    (Some(_), Some(s)) => s.clone(),
-                    (Some(_), None) => "max_queries reached".to_owned(),
+                    (None, _) => "below min_score and no model to ask".to_owned(),
+                    (Some(_), Some(s)) => format!("not clearly ahead; {s}"),
+                    (Some(_), None) => "not clearly ahead; max_queries reached".to_owned(),
                 };
                 skipped.push(skip(format!(
-                    "best candidate {} scores {:.2}, below min_score; {why}",
+                    "best candidate {} scores {:.2}: {why}",
                     target(0),
                     best.score
                 )));

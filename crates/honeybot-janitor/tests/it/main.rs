@@ -5,5 +5,6 @@
 
 mod e2e;
 mod fuzz_keys;
+mod llm;
 mod uri_form;
 mod support;
