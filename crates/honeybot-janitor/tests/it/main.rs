@@ -3,8 +3,12 @@
 //! model server is honeybot-llm's FakeServer (no model can run here), speaking Ollama's
 //! wire protocol over a real socket.
 
+mod config;
 mod e2e;
 mod fuzz_keys;
 mod llm;
+mod publish;
+mod review;
+mod sites;
 mod uri_form;
 mod support;
