@@ -33,11 +33,16 @@ fn word(rng: &mut Rng) -> String {
         "ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "dan", "ber", "col", "fin", "gra", "hul",
         "jes", "mor", "pel", "quin", "ster", "tral",
     ];
-    (0..2 + rng.below(2)).map(|_| SYL[rng.below(SYL.len())]).collect()
+    (0..2 + rng.below(2))
+        .map(|_| SYL[rng.below(SYL.len())])
+        .collect()
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let (n_pages, n_dead) = (
         args.first().copied().unwrap_or(5_000),
         args.get(1).copied().unwrap_or(100_000),
@@ -50,17 +55,26 @@ fn main() {
     let site = tmp.path().join("site");
     let mut pages = Vec::with_capacity(n_pages);
     for i in 0..n_pages {
-        let words: Vec<&str> = (0..3).map(|_| vocabulary[rng.below(vocabulary.len())].as_str()).collect();
+        let words: Vec<&str> = (0..3)
+            .map(|_| vocabulary[rng.below(vocabulary.len())].as_str())
+            .collect();
         let (y, m) = (2010 + i % 16, 1 + i % 12);
         let path = format!("/blog/{y}/{m:02}/{}-{i}/", words.join("-"));
         let dir = site.join(path.trim_start_matches('/'));
         std::fs::create_dir_all(&dir).expect("mkdir");
         std::fs::write(
             dir.join("index.html"),
-            format!("<html><head><title>{} {}</title></head></html>", words[0], words[2]),
+            format!(
+                "<html><head><title>{} {}</title></head></html>",
+                words[0], words[2]
+            ),
         )
         .expect("page");
-        pages.push((path, words.iter().map(|w| w.to_string()).collect::<Vec<_>>(), y));
+        pages.push((
+            path,
+            words.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+            y,
+        ));
     }
     std::fs::create_dir_all(&site).expect("mkdir");
     std::fs::write(site.join("index.html"), "<title>Home</title>").expect("home");
@@ -70,10 +84,10 @@ fn main() {
     for i in 0..n_dead {
         let (path, words, y) = &pages[rng.below(pages.len())];
         let dead = match i % 4 {
-            0 => format!("/{y}/{}.html", words.join("-")),                    // moved post
-            1 => format!("/posts/{}-{}-{i}", words[0], &words[1][1..]),        // typo, partial
+            0 => format!("/{y}/{}.html", words.join("-")), // moved post
+            1 => format!("/posts/{}-{}-{i}", words[0], &words[1][1..]), // typo, partial
             2 => format!("/{}/{}", words[1], vocabulary[rng.below(vocabulary.len())]), // near-tie
-            _ => format!("/junk/{}{i}", vocabulary[rng.below(vocabulary.len())]),       // junk
+            _ => format!("/junk/{}{i}", vocabulary[rng.below(vocabulary.len())]), // junk
         };
         let _ = path;
         let _ = writeln!(
@@ -89,7 +103,8 @@ fn main() {
     {
         let mut db = HoneyDb::open(&db_master, &DbOptions::default()).expect("db");
         let file = std::fs::File::open(&log_path).expect("open log");
-        honeybot_db::import(&mut db, file, &ImportOptions::new("access.log"), |_| {}).expect("import");
+        honeybot_db::import(&mut db, file, &ImportOptions::new("access.log"), |_| {})
+            .expect("import");
     }
     println!(
         "fixture: {n_pages} live pages, {n_dead} distinct 404 paths (import {:.2} s)",
@@ -112,7 +127,10 @@ fn main() {
     };
     let server = FakeServer::start(vec![Reply::text(r#"{"page": 1}"#)]).expect("fake server");
     let mut results = Vec::new();
-    for (name, llm) in [("lexical only (--no-llm)", false), ("with the model (fake server)", true)] {
+    for (name, llm) in [
+        ("lexical only (--no-llm)", false),
+        ("with the model (fake server)", true),
+    ] {
         let db = tmp.path().join(format!("run-{llm}.db"));
         std::fs::copy(&db_master, &db).expect("copy db");
         let file = FileConfig {
