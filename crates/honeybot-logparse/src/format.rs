@@ -309,8 +309,7 @@ impl Plan {
             request_time: None,
             format: Format::Custom,
         };
-        let (mut method, mut target, mut protocol): (Option<&[u8]>, Option<&[u8]>, Option<&[u8]>) =
-            (None, None, None);
+        let (mut method, mut target, mut protocol) = (None, None, None);
         let mut rest = line;
         for step in self.steps.iter() {
             match step {
@@ -532,6 +531,29 @@ mod tests {
     use super::*;
     use crate::parse_line;
 
+    fn spec(s: &str) -> LogFormat {
+        LogFormat::from_spec(s).unwrap_or_else(|e| panic!("{s:?} refused: {e}"))
+    }
+
+    fn refused(s: &str) -> FormatError {
+        match LogFormat::from_spec(s) {
+            Ok(f) => panic!("{s:?} accepted as {f}"),
+            Err(e) => e,
+        }
+    }
+
+    fn ok<'a>(f: &LogFormat, line: &'a [u8]) -> Entry<'a> {
+        f.parse(line)
+            .unwrap_or_else(|e| panic!("{:?} rejected: {e:?}", String::from_utf8_lossy(line)))
+    }
+
+    fn err(f: &LogFormat, line: &[u8]) -> ParseError {
+        match f.parse(line) {
+            Ok(e) => panic!("{:?} accepted as {e:?}", String::from_utf8_lossy(line)),
+            Err(e) => e,
+        }
+    }
+
     /// nginx's built-in `combined`, as `nginx.conf` would spell it.
     const COMBINED: &str = r#"log_format combined '$remote_addr - $remote_user [$time_local] '
                     '"$request" $status $body_bytes_sent '
@@ -552,23 +574,26 @@ mod tests {
     #[test]
     fn builtin_names_select_the_detecting_parser() {
         for name in BUILTIN_FORMATS {
-            assert!(!LogFormat::from_spec(name).unwrap().is_custom(), "{name}");
+            assert!(!spec(name).is_custom(), "{name}");
         }
-        assert!(LogFormat::from_spec(COMBINED).unwrap().is_custom());
+        assert!(spec(COMBINED).is_custom());
     }
 
     #[test]
     fn combined_definition_reads_combined_lines_like_the_builtin_parser() {
-        let fmt = LogFormat::from_spec(COMBINED).unwrap();
+        let fmt = spec(COMBINED);
         let line = br#"203.0.113.9 - alice [10/Oct/2000:13:55:36 -0700] "GET /a?b=\"c\" HTTP/1.1" 404 12 "https://ref.example/" "Mozilla/5.0 (X11) \x1b[31m""#;
-        let custom = fmt.parse(line).unwrap();
+        let custom = ok(&fmt, line);
         assert_eq!(custom.format, Format::Custom);
-        assert!(same_fields(&custom, &parse_line(line).unwrap()));
+        assert!(same_fields(
+            &custom,
+            &parse_line(line).unwrap_or_else(|e| panic!("{e:?}"))
+        ));
     }
 
     #[test]
     fn honeybot_definition_reads_the_bundled_sample_like_the_builtin_parser() {
-        let fmt = LogFormat::from_spec(HONEYBOT).unwrap();
+        let fmt = spec(HONEYBOT);
         let sample = include_bytes!("../../honeybot/data/sample-access.log");
         let mut lines = 0;
         for line in sample.split_inclusive(|&b| b == b'\n') {
@@ -587,13 +612,10 @@ mod tests {
 
     #[test]
     fn iso_time_other_order_host_and_upstream_fields() {
-        let fmt = LogFormat::from_spec(
+        let fmt = spec(
             r#"$host [$time_iso8601] $remote_addr "$request_method $request_uri $server_protocol" $status $body_bytes_sent rt=$request_time uct="$upstream_connect_time" "$http_user_agent" "$http_referer""#,
-        )
-        .unwrap();
-        let e = fmt
-            .parse(b"blog.example [2024-05-01T23:30:00+02:00] 2001:db8::7 \"GET /x/?q=1 HTTP/2.0\" 200 512 rt=0.004 uct=\"0.001, 0.002\" \"GPTBot/1.2\" \"-\"\n")
-            .unwrap();
+        );
+        let e = ok(&fmt, b"blog.example [2024-05-01T23:30:00+02:00] 2001:db8::7 \"GET /x/?q=1 HTTP/2.0\" 200 512 rt=0.004 uct=\"0.001, 0.002\" \"GPTBot/1.2\" \"-\"\n");
         assert_eq!(e.host, Some(&b"blog.example"[..]));
         assert_eq!(e.remote_addr, b"2001:db8::7");
         assert_eq!(
@@ -616,19 +638,18 @@ mod tests {
 
     #[test]
     fn msec_and_bracketed_ipv6() {
-        let fmt =
-            LogFormat::from_spec(r#"[$remote_addr] $msec "$request" $status $body_bytes_sent"#)
-                .unwrap();
-        let e = fmt
-            .parse(b"[2001:db8::1] 1714599000.123 \"HEAD / HTTP/1.1\" 301 0")
-            .unwrap();
+        let fmt = spec(r#"[$remote_addr] $msec "$request" $status $body_bytes_sent"#);
+        let e = ok(
+            &fmt,
+            b"[2001:db8::1] 1714599000.123 \"HEAD / HTTP/1.1\" 301 0",
+        );
         assert_eq!(e.remote_addr, b"2001:db8::1");
         assert_eq!(e.time.unix_seconds(), 1_714_599_000);
         assert_eq!(e.time.date_utc().to_string(), "2024-05-01");
-        let e = LogFormat::from_spec(r#"$remote_addr $msec "$request" $status"#)
-            .unwrap()
-            .parse(b"[::1] 1.5 \"GET / HTTP/1.1\" 200")
-            .unwrap();
+        let e = ok(
+            &spec(r#"$remote_addr $msec "$request" $status"#),
+            b"[::1] 1.5 \"GET / HTTP/1.1\" 200",
+        );
         assert_eq!(
             e.remote_addr, b"::1",
             "brackets around the address are dropped"
@@ -637,36 +658,33 @@ mod tests {
 
     #[test]
     fn bad_definitions_name_the_problem() {
-        let err = LogFormat::from_spec("$remote_addr [$time_local] \"$request\" $status $my_var")
-            .unwrap_err();
+        let err = refused("$remote_addr [$time_local] \"$request\" $status $my_var");
         assert_eq!(err, FormatError::UnknownVariable("my_var".into()));
         assert!(err.to_string().contains("$my_var"), "{err}");
         assert_eq!(
-            LogFormat::from_spec("$remote_addr$remote_user [$time_local] \"$request\" $status")
-                .unwrap_err(),
+            refused("$remote_addr$remote_user [$time_local] \"$request\" $status"),
             FormatError::Adjacent("remote_addr".into(), "remote_user".into())
         );
         assert_eq!(
-            LogFormat::from_spec("[$time_local] \"$request\" $status").unwrap_err(),
+            refused("[$time_local] \"$request\" $status"),
             FormatError::Missing("remote_addr")
         );
-        assert_eq!(
-            LogFormat::from_spec("'$remote_addr").unwrap_err(),
-            FormatError::UnterminatedQuote
-        );
-        assert_eq!(LogFormat::from_spec("  ").unwrap_err(), FormatError::Empty);
+        assert_eq!(refused("'$remote_addr"), FormatError::UnterminatedQuote);
+        assert_eq!(refused("  "), FormatError::Empty);
         assert!(matches!(
             LogFormat::from_spec("$ [$time_local]"),
             Err(FormatError::BadVariable(0))
         ));
         // `${name}` and skipped families are fine.
-        LogFormat::from_spec("${remote_addr} [$time_local] \"$request\" $status $upstream_addr $http_x_forwarded_for").unwrap();
+        spec(
+            "${remote_addr} [$time_local] \"$request\" $status $upstream_addr $http_x_forwarded_for",
+        );
     }
 
     #[test]
     fn lines_in_another_format_are_typed_errors() {
-        let fmt = LogFormat::from_spec(COMBINED).unwrap();
-        for (line, err) in [
+        let fmt = spec(COMBINED);
+        for (line, expected) in [
             (&b""[..], ParseError::Empty),
             (b"2015/01/20 19:53:28 [error] 1#0: oops", ParseError::BadAddress),
             (b"1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.1\" 2x0 1 \"-\" \"-\"", ParseError::BadStatus),
@@ -674,15 +692,15 @@ mod tests {
             (b"1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.1\" 200 1 \"-\" \"cut", ParseError::BadQuotedField),
             (b"1.2.3.4 - - [2000-10-10T13:55:36Z] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"", ParseError::BadTime),
         ] {
-            assert_eq!(fmt.parse(line).unwrap_err(), err, "{}", String::from_utf8_lossy(line));
+            assert_eq!(err(&fmt, line), expected, "{}", String::from_utf8_lossy(line));
         }
     }
 
     proptest::proptest! {
         #[test]
         fn custom_plans_never_panic(line in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
-            for spec in [COMBINED, HONEYBOT, r#"$host [$time_iso8601] $remote_addr "$request_method $request_uri" $status $msec"#] {
-                let _ = LogFormat::from_spec(spec).unwrap().parse(&line);
+            for def in [COMBINED, HONEYBOT, r#"$host [$time_iso8601] $remote_addr "$request_method $request_uri" $status $msec"#] {
+                let _ = spec(def).parse(&line);
             }
         }
 
