@@ -166,8 +166,16 @@ const UPSERT_ACCEPT_FACT: &str = "INSERT INTO daily_accepts (date, ua_id, accept
      ON CONFLICT (date, ua_id, accept_id, markdown_served) DO UPDATE SET count = count + excluded.count";
 const INSERT_RECENT: &str = "INSERT INTO recent_requests \
      (ts, ip, ua_id, path_id, method, status, bytes, referrer) \
-     VALUES (?1, (SELECT value FROM ips WHERE id = ?2), ?3, ?4, ?5, ?6, ?7, \
-             (SELECT value FROM referrers WHERE id = ?8))";
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+/// Ring rows per multi-row insert (8 parameters each).
+const RECENT_PER_STATEMENT: usize = 64;
+static INSERT_RECENT_MULTI: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; RECENT_PER_STATEMENT].join(", ");
+    format!(
+        "INSERT INTO recent_requests (ts, ip, ua_id, path_id, method, status, bytes, referrer) \
+         VALUES {rows}"
+    )
+});
 /// Keeps the newest `?1` rows (ids only grow: `AUTOINCREMENT`).
 const TRIM_RECENT: &str = "DELETE FROM recent_requests \
      WHERE id <= (SELECT max(id) FROM recent_requests) - ?1";
@@ -526,6 +534,23 @@ impl HoneyDb {
         let mut pending = PendingIds::new();
         let mut escaped_values = 0u64;
         let mut ids: [Vec<i64>; 5] = Default::default();
+        let ring_cap = self.options.recent_requests.min(batch.recent_cap);
+        let ring = batch
+            .recent
+            .range(batch.recent.len().saturating_sub(ring_cap)..);
+        // The ring stores client and referrer as text: keep the texts its rows need.
+        let (mut ip_text, mut referrer_text) = (
+            vec![false; batch.ips.len()],
+            vec![false; batch.referrers.len()],
+        );
+        for row in ring.clone() {
+            ip_text[row.ip as usize] = true;
+            if let Some(r) = row.referrer {
+                referrer_text[r as usize] = true;
+            }
+        }
+        let mut ip_texts = Vec::new();
+        let mut referrer_texts = Vec::new();
         for (i, dim) in Dim::ALL.into_iter().enumerate() {
             let extra = match dim {
                 Dim::Ip => Extra::IpMode(&self.options.ip_mode),
@@ -541,8 +566,18 @@ impl HoneyDb {
                 &self.caches[i],
                 i,
                 &mut pending,
+                match dim {
+                    Dim::Ip => &ip_text,
+                    Dim::Referrer => &referrer_text,
+                    _ => &[],
+                },
             )?;
             ids[i] = resolved.ids;
+            match dim {
+                Dim::Ip => ip_texts = resolved.texts,
+                Dim::Referrer => referrer_texts = resolved.texts,
+                _ => {}
+            }
             stats.new_values += resolved.new_values;
             escaped_values += resolved.new_escaped;
         }
@@ -655,8 +690,6 @@ impl HoneyDb {
             }
         }
         {
-            let cap = self.options.recent_requests.min(batch.recent_cap);
-            let skip = batch.recent.len().saturating_sub(cap);
             let methods: Vec<String> = {
                 let mut v = vec![String::new(); batch.methods.len()];
                 for (raw, &(local, _)) in &batch.methods.map {
@@ -664,18 +697,47 @@ impl HoneyDb {
                 }
                 v
             };
-            let mut insert = tx.prepare_cached(INSERT_RECENT)?;
-            for row in batch.recent.iter().skip(skip) {
-                insert.execute(params![
-                    row.ts,
-                    ip_ids[row.ip as usize],
-                    ua_ids[row.ua as usize],
-                    path_ids[row.path as usize],
+            let rows: Vec<_> = ring.collect();
+            let bind = |stmt: &mut rusqlite::CachedStatement<'_>,
+                        base: usize,
+                        row: &crate::batch::RecentRow|
+             -> rusqlite::Result<()> {
+                stmt.raw_bind_parameter(base + 1, row.ts)?;
+                stmt.raw_bind_parameter(
+                    base + 2,
+                    ip_texts[row.ip as usize].as_deref().unwrap_or_default(),
+                )?;
+                stmt.raw_bind_parameter(base + 3, ua_ids[row.ua as usize])?;
+                stmt.raw_bind_parameter(base + 4, path_ids[row.path as usize])?;
+                stmt.raw_bind_parameter(
+                    base + 5,
                     row.method.map(|m| methods[m as usize].as_str()),
-                    row.status,
+                )?;
+                stmt.raw_bind_parameter(base + 6, row.status)?;
+                stmt.raw_bind_parameter(
+                    base + 7,
                     row.bytes.map(|b| b.min(i64::MAX as u64) as i64),
-                    row.referrer.map(|r| referrer_ids[r as usize]),
-                ])?;
+                )?;
+                stmt.raw_bind_parameter(
+                    base + 8,
+                    row.referrer
+                        .and_then(|r| referrer_texts[r as usize].as_deref()),
+                )
+            };
+            let mut single = tx.prepare_cached(INSERT_RECENT)?;
+            let mut multi = tx.prepare_cached(&INSERT_RECENT_MULTI)?;
+            for chunk in rows.chunks(RECENT_PER_STATEMENT) {
+                if chunk.len() == RECENT_PER_STATEMENT {
+                    for (j, row) in chunk.iter().enumerate() {
+                        bind(&mut multi, j * 8, row)?;
+                    }
+                    multi.raw_execute()?;
+                } else {
+                    for row in chunk {
+                        bind(&mut single, 0, row)?;
+                        single.raw_execute()?;
+                    }
+                }
             }
             tx.prepare_cached(TRIM_RECENT)?
                 .execute([self.options.recent_requests as i64])?;
@@ -728,6 +790,8 @@ impl DateTexts {
 struct Resolved {
     /// Row id per batch-local id.
     ids: Vec<i64>,
+    /// Stored text per batch-local id, for the locals asked for (the ring's rows).
+    texts: Vec<Option<String>>,
     new_values: u64,
     new_escaped: u64,
 }
@@ -754,9 +818,11 @@ fn resolve_dim(
     cache: &IdCache,
     cache_index: usize,
     pending: &mut PendingIds,
+    keep_text: &[bool],
 ) -> rusqlite::Result<Resolved> {
     let mut out = Resolved {
         ids: vec![0; interner.len()],
+        texts: vec![None; keep_text.len()],
         new_values: 0,
         new_escaped: 0,
     };
@@ -801,6 +867,9 @@ fn resolve_dim(
             lower.execute(params![id, seen])?;
         }
         out.ids[local as usize] = id;
+        if keep_text.get(local as usize) == Some(&true) {
+            out.texts[local as usize] = Some(text.clone());
+        }
         // A young entry that stays right needs no update; others are added or promoted.
         if !young || seen < known_seen {
             pending.push((cache_index, text.into_boxed_str(), id, seen.min(known_seen)));
