@@ -563,8 +563,7 @@ impl HoneyDb {
                 dim,
                 dim.of(batch),
                 extra,
-                &self.caches[i],
-                i,
+                (&self.caches[i], i),
                 &mut pending,
                 match dim {
                     Dim::Ip => &ip_text,
@@ -815,8 +814,7 @@ fn resolve_dim(
     dim: Dim,
     interner: &Interner,
     extra: Extra<'_>,
-    cache: &IdCache,
-    cache_index: usize,
+    (cache, cache_index): (&IdCache, usize),
     pending: &mut PendingIds,
     keep_text: &[bool],
 ) -> rusqlite::Result<Resolved> {
