@@ -73,6 +73,12 @@ impl FileIdentity {
         self.fingerprint.to_hex().to_string()
     }
 
+    /// Whether a cursor stored under `fingerprint_hex` for a prefix of `prefix_len` bytes
+    /// belongs to this file (its first `prefix_len` bytes have that fingerprint).
+    pub fn matches(&self, fingerprint_hex: &str, prefix_len: usize) -> bool {
+        self.fingerprint_of_first(prefix_len).as_deref() == Some(fingerprint_hex)
+    }
+
     /// The fingerprint of the first `len` bytes of this file's prefix, if it has that many.
     pub(crate) fn fingerprint_of_first(&self, len: usize) -> Option<String> {
         self.prefix

@@ -13,6 +13,7 @@
 //! The schema is described in `docs/schema.md`.
 
 mod batch;
+mod cursors;
 mod db;
 mod identity;
 mod import;
@@ -23,9 +24,10 @@ mod schema;
 mod timefmt;
 
 pub use batch::Batch;
+pub use cursors::StoredCursor;
 pub use db::{CommitFailed, CommitStats, Cursor, HoneyDb};
 pub use identity::FileIdentity;
-pub use import::{ImportError, ImportOptions, ImportStats, import};
+pub use import::{ImportError, ImportOptions, ImportStats, import, import_until};
 pub use ip::{IpMode, IpModeError};
 pub use schema::SCHEMA_VERSION;
 

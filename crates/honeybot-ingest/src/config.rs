@@ -25,6 +25,7 @@ pub struct FileConfig {
     pub timezone: Option<TimeZonePolicy>,
     pub ip_mode: Option<IpModeName>,
     pub ip_hash_key_file: Option<PathBuf>,
+    pub rotated_names: Option<Vec<String>>,
 }
 
 /// Config spelling of the IP privacy mode.
@@ -66,6 +67,8 @@ pub struct Settings {
     pub time_zone: TimeZonePolicy,
     pub ip_mode_name: IpModeName,
     pub ip_hash_key_file: Option<PathBuf>,
+    /// Where rotated files of a log are looked for (see [`crate::rotated`]).
+    pub rotated_names: Vec<String>,
 }
 
 impl Settings {
@@ -147,7 +150,27 @@ impl Settings {
                 "ip_mode = \"hash\" needs ip_hash_key_file (a file holding the secret key)".into(),
             ));
         }
+        let rotated_names = match file.rotated_names {
+            Some(names) => names,
+            None => crate::rotated::DEFAULT_ROTATED_NAMES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        };
+        if let Some(bad) = rotated_names
+            .iter()
+            .find(|n| n.is_empty() || n.ends_with('/') || n.replace("{name}", "").contains('{'))
+        {
+            return Err(invalid(
+                "rotated_names",
+                format!(
+                    "{bad:?} is not a file name pattern (`{{name}}` is the log's file name, \
+                     `*` and `?` wildcards, e.g. \"{{name}}.*\")"
+                ),
+            ));
+        }
         Ok(Settings {
+            rotated_names,
             db: overrides
                 .db
                 .clone()
