@@ -73,6 +73,13 @@ impl FileIdentity {
         self.fingerprint.to_hex().to_string()
     }
 
+    /// Whether two files start with the same bytes as far as both are known (one may be
+    /// a shorter, provisional prefix of the other): the same content, one cursor.
+    pub fn same_start(&self, other: &FileIdentity) -> bool {
+        let n = self.prefix_len().min(other.prefix_len());
+        n > 0 && self.prefix[..n] == other.prefix[..n]
+    }
+
     /// Whether a cursor stored under `fingerprint_hex` for a prefix of `prefix_len` bytes
     /// belongs to this file (its first `prefix_len` bytes have that fingerprint).
     pub fn matches(&self, fingerprint_hex: &str, prefix_len: usize) -> bool {

@@ -134,11 +134,13 @@ pub fn run_with_watcher(
     ing.watcher.watch_dirs(&ing.settings.logs);
     ing.warn_about_rotated_names_in_logs();
     let now = Instant::now();
-    ing.recover(control);
     for i in 0..ing.sources.len() {
         let others = ing.in_use_except(i);
         ing.sources[i].open_current(&mut ing.db, &others, now);
     }
+    // The live files first (so a rotation from now on is seen as one), then whatever
+    // the cursors say is unfinished among the rotated files.
+    ing.recover(control);
     log::info!(
         logs = ing.settings.logs.len(), db:% = ing.settings.db.display();
         "following {} log(s) into {}", ing.settings.logs.len(), ing.settings.db.display()

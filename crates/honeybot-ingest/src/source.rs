@@ -14,7 +14,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use honeybot_db::{Batch, CommitFailed, Cursor, DbError, HoneyDb, ImportError, ImportOptions};
+use honeybot_db::{
+    Batch, CommitFailed, Cursor, DbError, FileIdentity, HoneyDb, ImportError, ImportOptions,
+};
 use honeybot_logparse::{ParseError, parse_line};
 
 use crate::follow::{FollowError, Line, PathState, TailFile};
@@ -30,15 +32,19 @@ const LAST_OPEN_WINDOW: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone)]
 pub(crate) struct InUse {
     pub dev_inode: (u64, u64),
-    /// Content fingerprint, once the file has data.
-    pub fingerprint: Option<String>,
+    /// Content identity, once the file has data.
+    pub identity: Option<FileIdentity>,
     pub path: PathBuf,
 }
 
 impl InUse {
-    fn matches(&self, dev_inode: (u64, u64), fingerprint: Option<&str>) -> bool {
+    fn matches(&self, dev_inode: (u64, u64), identity: Option<&FileIdentity>) -> bool {
         self.dev_inode == dev_inode
-            || (fingerprint.is_some() && self.fingerprint.as_deref() == fingerprint)
+            || self
+                .identity
+                .as_ref()
+                .zip(identity)
+                .is_some_and(|(a, b)| a.same_start(b))
     }
 }
 
@@ -258,7 +264,7 @@ impl Source {
             .chain(self.current.iter())
             .map(|t| InUse {
                 dev_inode: t.tail.dev_inode(),
-                fingerprint: t.tail.has_data().then(|| t.tail.identity().fingerprint_hex()),
+                identity: t.tail.has_data().then(|| t.tail.identity()),
                 path: t.tail.path().to_owned(),
             })
     }
@@ -296,10 +302,10 @@ impl Source {
             let Some(tail) = TailFile::open(&self.path)? else {
                 return Ok(());
             };
-            let fingerprint = tail.has_data().then(|| tail.identity().fingerprint_hex());
+            let identity = tail.has_data().then(|| tail.identity());
             if let Some(other) = others
                 .iter()
-                .find(|o| o.matches(tail.dev_inode(), fingerprint.as_deref()))
+                .find(|o| o.matches(tail.dev_inode(), identity.as_ref()))
             {
                 // One file under two names: read it once, through the other name.
                 if self.alias_of.as_ref() != Some(&other.path) {
@@ -324,6 +330,8 @@ impl Source {
                 None => {
                     log::info!(path:% = self.path.display(), dev = tail.dev_inode().0, inode = tail.dev_inode().1;
                         "opened {}", self.path.display());
+                    // Files may have come and gone under the name since the last one.
+                    self.rescan = true;
                     Tracked::new(tail, db, now)
                 }
             };
@@ -415,7 +423,7 @@ impl Source {
     /// rotated siblings, and drain them: a plain sibling is followed like a rotated-away
     /// file (nginx may still write to it), a gzip one is imported to its end at once
     /// through [`honeybot_db::import_until`]. Drained: every sibling whose cursor is not at
-    /// its end, and every numbered/dated sibling newer than the newest file of this log
+    /// its end, and every numbered/dated sibling newer than the newest sibling
     /// that has a cursor (rotated while the daemon was stopped). Returns the files the
     /// cursors say are unfinished that cannot be found or read.
     pub(crate) fn recover(
@@ -431,15 +439,14 @@ impl Source {
         // (position in the rotation: 0 is the live file, sibling, probe)
         let mut probes: Vec<(usize, rotated::Sibling, Probe)> = Vec::new();
         let mut unreadable: Vec<(PathBuf, String, Option<(u64, u64, u64)>)> = Vec::new();
-        // The live file: newest of all; when it has a cursor, no sibling is newer.
+        // The live file, to recognise its cursor below. Whether it has a cursor says
+        // nothing about the siblings: a file can be rotated in and out of the name while
+        // the daemon is stopped or between two of its scans.
         let live = match rotated::probe(&self.path) {
             Ok(Some(p)) if p.identity.prefix_len() > 0 => Some(p),
             _ => None,
         };
-        let mut newest_known = match &live {
-            Some(p) if db.cursor(&p.identity)?.is_some() => Some(0),
-            _ => None,
-        };
+        let mut newest_known = None;
         for (i, sib) in rotated::siblings(&self.path, r.patterns).into_iter().enumerate() {
             match rotated::probe(&sib.path) {
                 Ok(Some(p)) if p.identity.prefix_len() > 0 => {
@@ -466,8 +473,7 @@ impl Source {
             }
         }
         for (pos, sib, p) in &probes {
-            let fp = p.identity.fingerprint_hex();
-            if in_use.iter().any(|u| u.matches(p.dev_inode, Some(&fp))) {
+            if in_use.iter().any(|u| u.matches(p.dev_inode, Some(&p.identity))) {
                 continue;
             }
             let cursor = db.cursor(&p.identity)?;
@@ -489,7 +495,7 @@ impl Source {
                         let tail = tail.with_label(&self.path);
                         in_use.push(InUse {
                             dev_inode: tail.dev_inode(),
-                            fingerprint: Some(fp),
+                            identity: Some(p.identity.clone()),
                             path: sib.path.clone(),
                         });
                         let mut t = Tracked::new(tail, db, now);
@@ -516,7 +522,11 @@ impl Source {
             .collect();
         for row in db.latest_cursors_of(&self.path, LAST_OPEN_WINDOW)? {
             let found = known.iter().any(|id| id.matches(&row.fingerprint, row.prefix_len))
-                || in_use.iter().any(|u| u.fingerprint.as_deref() == Some(&row.fingerprint));
+                || in_use.iter().any(|u| {
+                    u.identity
+                        .as_ref()
+                        .is_some_and(|id| id.matches(&row.fingerprint, row.prefix_len))
+                });
             if found {
                 continue;
             }
