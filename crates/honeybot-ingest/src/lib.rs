@@ -311,8 +311,7 @@ impl Ingest {
                 if other == log {
                     continue;
                 }
-                let sibs = rotated::siblings(other, &self.settings.rotated_names);
-                if sibs.iter().any(|s| &s.path == log) {
+                if rotated::is_rotated_name(other, log, &self.settings.rotated_names) {
                     log::warn!(path:% = log.display(), other:% = other.display();
                         "{} is a rotated name of {}, whose rotated files are drained anyway; \
                          remove it from `logs` (each file is counted once either way)",

@@ -88,6 +88,27 @@ pub fn siblings(log: &Path, patterns: &[String]) -> Vec<Sibling> {
     found
 }
 
+/// Whether `candidate` is a rotated name of `log` under `patterns` (whether or not it
+/// exists).
+pub fn is_rotated_name(log: &Path, candidate: &Path, patterns: &[String]) -> bool {
+    let (Some(name), Some(cand)) = (
+        log.file_name().and_then(|n| n.to_str()),
+        candidate.file_name().and_then(|n| n.to_str()),
+    ) else {
+        return false;
+    };
+    let dir = crate::watch::dir_of(log);
+    patterns.iter().any(|p| {
+        let p = p.replace("{name}", name);
+        let (pdir, pname) = match p.rsplit_once('/') {
+            Some((d, n)) if d.is_empty() => (PathBuf::from("/"), n.to_owned()),
+            Some((d, n)) => (dir.join(d), n.to_owned()),
+            None => (dir.clone(), p.clone()),
+        };
+        crate::watch::dir_of(candidate) == pdir && glob_match(&pname, cand)
+    })
+}
+
 /// `*` any run of characters, `?` exactly one; everything else literally.
 pub fn glob_match(pattern: &str, name: &str) -> bool {
     let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
