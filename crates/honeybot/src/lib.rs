@@ -47,6 +47,11 @@ pub struct IngestArgs {
     /// many distinct entries, which bounds memory).
     #[arg(long, default_value_t = honeybot_db::ImportOptions::DEFAULT_BATCH_LINES, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch_lines: u64,
+    /// The plain files are complete (rotated, nothing writes to them): count an
+    /// unterminated last line instead of leaving it for the next import. gzip files and
+    /// standard input are always complete.
+    #[arg(long = "final")]
+    pub r#final: bool,
     /// Log files: plain or gzip (recognised by content), `-` for standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
