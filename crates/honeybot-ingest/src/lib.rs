@@ -603,10 +603,14 @@ impl Ingest {
         }
         let known: u64 = self.unread.values().filter_map(|u| u.bytes).sum();
         let unknown = self.unread.values().filter(|u| u.bytes.is_none()).count();
+        let bytes = match (known, unknown) {
+            (_, 0) => format!("{known} bytes"),
+            (0, _) => "an unknown number of bytes".to_owned(),
+            _ => format!("{known} bytes + an unknown number"),
+        };
         format!(
-            "{line}; UNREAD: {} rotated file(s) not found or unreadable, {known} bytes{} left unread",
-            self.unread.len(),
-            if unknown > 0 { " + unknown" } else { "" }
+            "{line}; UNREAD: {} rotated file(s) not found or unreadable, {bytes} left unread",
+            self.unread.len()
         )
     }
 
