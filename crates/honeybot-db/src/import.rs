@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{ErrorKind, Read};
 use std::time::Instant;
 
-use honeybot_logparse::{MAX_LINE_LEN, ParseError, parse_line};
+use honeybot_logparse::{LogFormat, MAX_LINE_LEN, ParseError};
 
 use crate::{Batch, CommitFailed, Cursor, DbError, FileIdentity, HoneyDb};
 
@@ -25,6 +25,8 @@ pub struct ImportOptions {
     /// be writing), such a line is held back: not counted, the cursor stops before it,
     /// and the next import reads it once it is whole.
     pub complete: bool,
+    /// How lines are parsed (default: the built-in formats, detected per line).
+    pub format: LogFormat,
 }
 
 impl ImportOptions {
@@ -42,6 +44,7 @@ impl ImportOptions {
             name: name.into(),
             dev_inode: None,
             complete: true,
+            format: LogFormat::auto(),
         }
     }
 }
@@ -203,9 +206,9 @@ pub fn import_until<R: Read>(
             if too_long {
                 too_long = false;
                 dropped = 0;
-                batch.add_malformed(&ParseError::TooLong);
+                count_too_long(&mut batch);
             } else {
-                count_line(&mut batch, line);
+                count_line(&mut batch, &options.format, line);
             }
             input.start += i + 1;
             offset += (i + 1) as u64;
@@ -236,9 +239,9 @@ pub fn import_until<R: Read>(
         stats.bytes_held_back = dropped + (input.end - input.start) as u64;
     } else if input.start < input.end || too_long {
         if too_long {
-            batch.add_malformed(&ParseError::TooLong);
+            count_too_long(&mut batch);
         } else {
-            count_line(&mut batch, &input.buf[input.start..input.end]);
+            count_line(&mut batch, &options.format, &input.buf[input.start..input.end]);
         }
         offset += (input.end - input.start) as u64;
         lines += 1;
@@ -252,12 +255,21 @@ pub fn import_until<R: Read>(
     Ok(stats)
 }
 
+/// The one place a log line becomes a count: parsed in `format` and added to `batch`,
+/// or counted as malformed by kind. Used by [`import()`] and by the follower.
 #[inline]
-fn count_line(batch: &mut Batch, line: &[u8]) {
-    match parse_line(line) {
+pub fn count_line(batch: &mut Batch, format: &LogFormat, line: &[u8]) {
+    match format.parse(line) {
         Ok(entry) => batch.add(&entry),
         Err(e) => batch.add_malformed(&e),
     }
+}
+
+/// A line longer than the reader keeps (its bytes were skipped): one malformed
+/// `too_long` line. Used by [`import()`] and by the follower.
+#[inline]
+pub fn count_too_long(batch: &mut Batch) {
+    batch.add_malformed(&ParseError::TooLong);
 }
 
 fn commit(

@@ -27,7 +27,9 @@ pub use batch::Batch;
 pub use cursors::StoredCursor;
 pub use db::{CommitFailed, CommitStats, Cursor, HoneyDb};
 pub use identity::FileIdentity;
-pub use import::{ImportError, ImportOptions, ImportStats, import, import_until};
+pub use import::{
+    ImportError, ImportOptions, ImportStats, count_line, count_too_long, import, import_until,
+};
 pub use ip::{IpMode, IpModeError};
 pub use schema::SCHEMA_VERSION;
 

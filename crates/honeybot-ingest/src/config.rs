@@ -69,6 +69,8 @@ pub struct Settings {
     pub ip_hash_key_file: Option<PathBuf>,
     /// Where rotated files of a log are looked for (see [`crate::rotated`]).
     pub rotated_names: Vec<String>,
+    /// How lines are parsed (the built-in formats unless set by the caller).
+    pub log_format: honeybot_logparse::LogFormat,
 }
 
 impl Settings {
@@ -171,6 +173,7 @@ impl Settings {
         }
         Ok(Settings {
             rotated_names,
+            log_format: honeybot_logparse::LogFormat::auto(),
             db: overrides
                 .db
                 .clone()

@@ -334,6 +334,7 @@ impl Ingest {
                 patterns: &self.settings.rotated_names,
                 others: &others,
                 batch_lines: self.settings.batch_lines,
+                format: &self.settings.log_format,
                 stop: &stop,
             };
             match self.sources[i].recover(&mut self.db, &r, &mut self.summary, now) {
@@ -373,7 +374,13 @@ impl Ingest {
         let mut more = false;
         for i in 0..self.sources.len() {
             let others = self.in_use_except(i);
-            more |= self.sources[i].scan(&mut self.db, &others, batch_lines, now);
+            more |= self.sources[i].scan(
+                &mut self.db,
+                &others,
+                batch_lines,
+                &self.settings.log_format,
+                now,
+            );
         }
         // A full batch that cannot be committed now is not "more to do right away".
         more && !paused

@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use honeybot_db::{
     Batch, CommitFailed, Cursor, DbError, FileIdentity, HoneyDb, ImportError, ImportOptions,
+    count_line, count_too_long,
 };
-use honeybot_logparse::{ParseError, parse_line};
+use honeybot_logparse::LogFormat;
 
 use crate::follow::{FollowError, Line, PathState, TailFile};
 use crate::rotated::{self, Probe};
@@ -67,6 +68,7 @@ pub(crate) struct Recovery<'a> {
     pub patterns: &'a [String],
     pub others: &'a [InUse],
     pub batch_lines: u64,
+    pub format: &'a LogFormat,
     pub stop: &'a dyn Fn() -> bool,
 }
 
@@ -201,7 +203,7 @@ impl Tracked {
 
     /// Read new lines into the batch (up to `batch_lines` in it). Returns whether more is
     /// waiting (budget used up or batch full). A file found truncated is `finished`.
-    fn read(&mut self, batch_lines: u64, now: Instant) -> Result<bool, FollowError> {
+    fn read(&mut self, batch_lines: u64, format: &LogFormat, now: Instant) -> Result<bool, FollowError> {
         if self.finished || !self.resumed {
             return Ok(false);
         }
@@ -211,11 +213,8 @@ impl Tracked {
         }
         let batch = &mut self.batch;
         let got = self.tail.read_lines(SCAN_BUDGET, room, |line| match line {
-            Line::Complete(bytes) => match parse_line(bytes) {
-                Ok(entry) => batch.add(&entry),
-                Err(err) => batch.add_malformed(&err),
-            },
-            Line::TooLong => batch.add_malformed(&ParseError::TooLong),
+            Line::Complete(bytes) => count_line(batch, format, bytes),
+            Line::TooLong => count_too_long(batch),
         })?;
         if got.lines > 0 {
             self.last_growth = now;
@@ -349,12 +348,13 @@ impl Source {
         db: &mut HoneyDb,
         others: &[InUse],
         batch_lines: u64,
+        format: &LogFormat,
         now: Instant,
     ) -> bool {
         let mut more = false;
         let mut result = Ok(());
         for t in &mut self.draining {
-            match t.read(batch_lines, now) {
+            match t.read(batch_lines, format, now) {
                 Ok(m) => more |= m,
                 Err(err) => {
                     // The old file cannot be read any more: keep what we have.
@@ -369,7 +369,7 @@ impl Source {
                 break;
             }
             let Some(cur) = &mut self.current else { break };
-            match cur.read(batch_lines, now) {
+            match cur.read(batch_lines, format, now) {
                 Ok(m) => more |= m,
                 Err(err) => {
                     result = Err(err.into());
@@ -566,6 +566,7 @@ impl Source {
         };
         let mut options = ImportOptions::new(path.display().to_string());
         options.batch_lines = r.batch_lines;
+        options.format = r.format.clone();
         let reader = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file));
         match honeybot_db::import_until(db, reader, &options, |_| !(r.stop)()) {
             Ok(stats) => {
