@@ -241,7 +241,11 @@ pub fn import_until<R: Read>(
         if too_long {
             count_too_long(&mut batch);
         } else {
-            count_line(&mut batch, &options.format, &input.buf[input.start..input.end]);
+            count_line(
+                &mut batch,
+                &options.format,
+                &input.buf[input.start..input.end],
+            );
         }
         offset += (input.end - input.start) as u64;
         lines += 1;

@@ -633,4 +633,3 @@ impl Ingest {
         );
     }
 }
-

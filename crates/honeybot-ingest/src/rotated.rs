@@ -52,12 +52,7 @@ pub fn siblings(log: &Path, patterns: &[String]) -> Vec<Sibling> {
     let dir = crate::watch::dir_of(log);
     let mut found: Vec<Sibling> = Vec::new();
     for pattern in patterns {
-        let pattern = pattern.replace("{name}", name);
-        let (pdir, pname) = match pattern.rsplit_once('/') {
-            Some((d, n)) if d.is_empty() => (PathBuf::from("/"), n.to_owned()),
-            Some((d, n)) => (dir.join(d), n.to_owned()),
-            None => (dir.clone(), pattern.clone()),
-        };
+        let (pdir, pname) = split_pattern(&dir, &pattern.replace("{name}", name));
         let Ok(entries) = std::fs::read_dir(&pdir) else {
             continue;
         };
@@ -88,6 +83,15 @@ pub fn siblings(log: &Path, patterns: &[String]) -> Vec<Sibling> {
     found
 }
 
+/// A pattern's directory (relative to the log's `dir`) and file-name part.
+fn split_pattern(dir: &Path, pattern: &str) -> (PathBuf, String) {
+    match pattern.rsplit_once('/') {
+        Some(("", n)) => (PathBuf::from("/"), n.to_owned()),
+        Some((d, n)) => (dir.join(d), n.to_owned()),
+        None => (dir.to_owned(), pattern.to_owned()),
+    }
+}
+
 /// Whether `candidate` is a rotated name of `log` under `patterns` (whether or not it
 /// exists).
 pub fn is_rotated_name(log: &Path, candidate: &Path, patterns: &[String]) -> bool {
@@ -99,12 +103,7 @@ pub fn is_rotated_name(log: &Path, candidate: &Path, patterns: &[String]) -> boo
     };
     let dir = crate::watch::dir_of(log);
     patterns.iter().any(|p| {
-        let p = p.replace("{name}", name);
-        let (pdir, pname) = match p.rsplit_once('/') {
-            Some((d, n)) if d.is_empty() => (PathBuf::from("/"), n.to_owned()),
-            Some((d, n)) => (dir.join(d), n.to_owned()),
-            None => (dir.clone(), p.clone()),
-        };
+        let (pdir, pname) = split_pattern(&dir, &p.replace("{name}", name));
         crate::watch::dir_of(candidate) == pdir && glob_match(&pname, cand)
     })
 }
@@ -256,10 +255,19 @@ mod tests {
             std::fs::write(dir.path().join(name), b"x\n").expect("write");
         }
         let log = dir.path().join("access.log");
-        let patterns: Vec<String> = DEFAULT_ROTATED_NAMES.iter().map(|s| s.to_string()).collect();
+        let patterns: Vec<String> = DEFAULT_ROTATED_NAMES
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let names: Vec<String> = siblings(&log, &patterns)
             .iter()
-            .map(|s| s.path.file_name().expect("name").to_string_lossy().into_owned())
+            .map(|s| {
+                s.path
+                    .file_name()
+                    .expect("name")
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         assert_eq!(
             names,

@@ -109,7 +109,11 @@ pub(crate) struct Source {
 /// lines the other importer counted must not be counted again. The batch is dropped and
 /// the file is read again from the stored cursor; `Ok` is returned. Only when the stored
 /// cursor cannot be read (busy database) is the batch kept and the error returned.
-pub(crate) fn commit(db: &mut HoneyDb, t: &mut Tracked, summary: &mut RunSummary) -> Result<(), DbError> {
+pub(crate) fn commit(
+    db: &mut HoneyDb,
+    t: &mut Tracked,
+    summary: &mut RunSummary,
+) -> Result<(), DbError> {
     if t.batch.is_empty() {
         return Ok(());
     }
@@ -203,7 +207,12 @@ impl Tracked {
 
     /// Read new lines into the batch (up to `batch_lines` in it). Returns whether more is
     /// waiting (budget used up or batch full). A file found truncated is `finished`.
-    fn read(&mut self, batch_lines: u64, format: &LogFormat, now: Instant) -> Result<bool, FollowError> {
+    fn read(
+        &mut self,
+        batch_lines: u64,
+        format: &LogFormat,
+        now: Instant,
+    ) -> Result<bool, FollowError> {
         if self.finished || !self.resumed {
             return Ok(false);
         }
@@ -438,7 +447,9 @@ impl Source {
         in_use.extend(self.in_use());
         // (position in the rotation: 0 is the live file, sibling, probe)
         let mut probes: Vec<(usize, rotated::Sibling, Probe)> = Vec::new();
-        let mut unreadable: Vec<(PathBuf, String, Option<(u64, u64, u64)>)> = Vec::new();
+        // (path, error, (dev, inode, length) when it can be stat'ed)
+        type Unreadable = (PathBuf, String, Option<(u64, u64, u64)>);
+        let mut unreadable: Vec<Unreadable> = Vec::new();
         // The live file, to recognise its cursor below. Whether it has a cursor says
         // nothing about the siblings: a file can be rotated in and out of the name while
         // the daemon is stopped or between two of its scans.
@@ -447,7 +458,10 @@ impl Source {
             _ => None,
         };
         let mut newest_known = None;
-        for (i, sib) in rotated::siblings(&self.path, r.patterns).into_iter().enumerate() {
+        for (i, sib) in rotated::siblings(&self.path, r.patterns)
+            .into_iter()
+            .enumerate()
+        {
             match rotated::probe(&sib.path) {
                 Ok(Some(p)) if p.identity.prefix_len() > 0 => {
                     self.sibling_errors.remove(&sib.path);
@@ -473,7 +487,10 @@ impl Source {
             }
         }
         for (pos, sib, p) in &probes {
-            if in_use.iter().any(|u| u.matches(p.dev_inode, Some(&p.identity))) {
+            if in_use
+                .iter()
+                .any(|u| u.matches(p.dev_inode, Some(&p.identity)))
+            {
                 continue;
             }
             let cursor = db.cursor(&p.identity)?;
@@ -507,8 +524,10 @@ impl Source {
                         self.draining.push(t);
                     }
                     Ok(None) => {}
-                    Err(err) => log::warn!(path:% = sib.path.display(), error:% = error_chain(&err);
-                        "cannot open rotated {}: {}", sib.path.display(), error_chain(&err)),
+                    Err(err) => {
+                        log::warn!(path:% = sib.path.display(), error:% = error_chain(&err);
+                        "cannot open rotated {}: {}", sib.path.display(), error_chain(&err))
+                    }
                 }
             }
         }
@@ -521,7 +540,9 @@ impl Source {
             .map(|p| &p.identity)
             .collect();
         for row in db.latest_cursors_of(&self.path, LAST_OPEN_WINDOW)? {
-            let found = known.iter().any(|id| id.matches(&row.fingerprint, row.prefix_len))
+            let found = known
+                .iter()
+                .any(|id| id.matches(&row.fingerprint, row.prefix_len))
                 || in_use.iter().any(|u| {
                     u.identity
                         .as_ref()
@@ -530,16 +551,17 @@ impl Source {
             if found {
                 continue;
             }
-            let stat = unreadable.iter().find(|(_, _, st)| {
-                st.is_some_and(|(d, i, _)| row.dev_inode == Some((d, i)))
-            });
+            let stat = unreadable
+                .iter()
+                .find(|(_, _, st)| st.is_some_and(|(d, i, _)| row.dev_inode == Some((d, i))));
             unread.push(Unread {
                 log: self.path.clone(),
                 fingerprint: row.fingerprint.clone(),
                 offset: row.offset,
                 lines: row.lines,
                 updated_at: row.updated_at.clone(),
-                bytes: stat.and_then(|(_, _, st)| st.map(|(_, _, len)| len.saturating_sub(row.offset))),
+                bytes: stat
+                    .and_then(|(_, _, st)| st.map(|(_, _, len)| len.saturating_sub(row.offset))),
                 why: match stat {
                     Some((path, text, _)) => format!("{} cannot be read: {text}", path.display()),
                     None => format!(
@@ -554,7 +576,13 @@ impl Source {
 
     /// Import a gzip sibling from its cursor to its end (it is complete: a last line
     /// without newline counts), stopping early on shutdown.
-    fn drain_gzip(&self, db: &mut HoneyDb, path: &Path, r: &Recovery<'_>, summary: &mut RunSummary) {
+    fn drain_gzip(
+        &self,
+        db: &mut HoneyDb,
+        path: &Path,
+        r: &Recovery<'_>,
+        summary: &mut RunSummary,
+    ) {
         let file = match crate::follow::open_log(path) {
             Ok(Some((f, _))) => f,
             Ok(None) => return,

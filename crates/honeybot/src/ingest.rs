@@ -202,11 +202,19 @@ fn import_one(
     } else {
         let f = File::open(file).map_err(|e| {
             let kind = io_kind(&e);
-            fail(anyhow::Error::new(e).context(format!("cannot open {name}")), kind, false)
+            fail(
+                anyhow::Error::new(e).context(format!("cannot open {name}")),
+                kind,
+                false,
+            )
         })?;
         let meta = f.metadata().map_err(|e| {
             let kind = io_kind(&e);
-            fail(anyhow::Error::new(e).context(format!("cannot stat {name}")), kind, false)
+            fail(
+                anyhow::Error::new(e).context(format!("cannot stat {name}")),
+                kind,
+                false,
+            )
         })?;
         options.dev_inode = Some((meta.dev(), meta.ino()));
         (Box::new(f), Some(meta.len()))
@@ -244,11 +252,7 @@ fn import_one(
     let stats = result.map_err(|e| match e {
         // Already names the file.
         ImportError::Read { ref source, .. } => {
-            let kind = if gzip {
-                "gzip_error"
-            } else {
-                io_kind(source)
-            };
+            let kind = if gzip { "gzip_error" } else { io_kind(source) };
             fail(anyhow::Error::new(e), kind, gzip)
         }
         ImportError::Db(ref db_err) => {

@@ -354,7 +354,11 @@ fn ingest_json_failing(cwd: &Path, db: &Path, files: &[&str]) -> Value {
     let out = honeybot(cwd, &args, None);
     assert_eq!(out.status.code(), Some(1), "{args:?} fails");
     let text = String::from_utf8(out.stdout).expect("utf-8 output");
-    assert_eq!(text.trim_end().lines().count(), 1, "one JSON object: {text}");
+    assert_eq!(
+        text.trim_end().lines().count(),
+        1,
+        "one JSON object: {text}"
+    );
     let v: Value = serde_json::from_str(&text).expect("valid JSON even on failure");
     assert_eq!(v["ok"], false, "{v}");
     v
@@ -367,8 +371,11 @@ fn a_missing_file_does_not_stop_the_others_and_every_failure_is_reported() {
     let (half, rest) = sample.split_at(sample.len() / 2);
     let cut = half.iter().rposition(|b| *b == b'\n').expect("a line") + 1;
     std::fs::write(tmp.path().join("good.log"), &sample[..cut]).expect("write");
-    std::fs::write(tmp.path().join("good2.log"), [&sample[cut..sample.len() / 2], rest].concat())
-        .expect("write");
+    std::fs::write(
+        tmp.path().join("good2.log"),
+        [&sample[cut..sample.len() / 2], rest].concat(),
+    )
+    .expect("write");
     // A gzip file cut short (a copy interrupted, a disk that filled up).
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(&sample).expect("gzip");
@@ -386,22 +393,44 @@ fn a_missing_file_does_not_stop_the_others_and_every_failure_is_reported() {
     assert_eq!(files[0]["ok"], true);
     assert_eq!(files[1]["ok"], false);
     assert_eq!(files[1]["error_kind"], "not_found", "{v}");
-    assert!(files[1]["error"].as_str().expect("error").contains("missing.log"));
+    assert!(
+        files[1]["error"]
+            .as_str()
+            .expect("error")
+            .contains("missing.log")
+    );
     assert_eq!(files[2]["ok"], false);
     assert_eq!(files[2]["error_kind"], "gzip_error", "{v}");
-    assert_eq!(files[3]["ok"], true, "the file after the failures is imported: {v}");
+    assert_eq!(
+        files[3]["ok"], true,
+        "the file after the failures is imported: {v}"
+    );
     assert_eq!(v["files_failed"], 2);
-    assert_eq!(n(&v, "lines_total"), lines_in(&sample), "both good files: {v}");
+    assert_eq!(
+        n(&v, "lines_total"),
+        lines_in(&sample),
+        "both good files: {v}"
+    );
 
     // Text: one line per file (failures included), the reason on stderr, exit 1.
     let out = honeybot(
         tmp.path(),
-        &["ingest", "--db", "t.db", "good.log", "missing.log", "good2.log"],
+        &[
+            "ingest",
+            "--db",
+            "t.db",
+            "good.log",
+            "missing.log",
+            "good2.log",
+        ],
         None,
     );
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("missing.log: FAILED: cannot open missing.log"), "{text}");
+    assert!(
+        text.contains("missing.log: FAILED: cannot open missing.log"),
+        "{text}"
+    );
     assert!(text.contains("good2.log:"), "{text}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -427,8 +456,11 @@ fn a_database_that_cannot_be_used_is_reported_in_the_json() {
     let locker = rusqlite::Connection::open(&busy).expect("open");
     locker.execute_batch("BEGIN EXCLUSIVE").expect("lock");
     let sample = std::fs::read(SAMPLE).expect("sample");
-    std::fs::write(tmp.path().join("more.log"), [&sample[..], &sample[..]].concat())
-        .expect("write");
+    std::fs::write(
+        tmp.path().join("more.log"),
+        [&sample[..], &sample[..]].concat(),
+    )
+    .expect("write");
     let v = ingest_json_failing(tmp.path(), &busy, &["more.log"]);
     assert!(
         v["error_kind"] == "db_busy" || v["files"][0]["error_kind"] == "db_busy",

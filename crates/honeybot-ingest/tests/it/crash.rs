@@ -232,7 +232,10 @@ fn assert_exactly_once(dir: &std::path::Path, config: &str, written: u64, histor
             let data = std::fs::read(e.path()).unwrap_or_default();
             let plain = if data.starts_with(&[0x1f, 0x8b]) {
                 let mut o = Vec::new();
-                let _ = std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&data[..]), &mut o);
+                let _ = std::io::Read::read_to_end(
+                    &mut flate2::read::GzDecoder::new(&data[..]),
+                    &mut o,
+                );
                 o
             } else {
                 data
@@ -246,8 +249,8 @@ fn assert_exactly_once(dir: &std::path::Path, config: &str, written: u64, histor
     assert_eq!(counts.len() as u64, written, "lines lost");
     assert_eq!(kv(&db, "lines_malformed"), 0, "no partial line was parsed");
 
-    let mut handle = honeybot_db::HoneyDb::open(&db, &honeybot_db::DbOptions::default())
-        .expect("open db");
+    let mut handle =
+        honeybot_db::HoneyDb::open(&db, &honeybot_db::DbOptions::default()).expect("open db");
     let mut rotated: Vec<_> = std::fs::read_dir(dir)
         .expect("list")
         .flatten()
@@ -354,24 +357,53 @@ fn where_are_the_missing(dir: &std::path::Path, written: u64) -> String {
     let have: std::collections::HashSet<String> =
         db_path_counts(&db).into_iter().map(|(p, _)| p).collect();
     let mut out = String::new();
-    let mut files: Vec<_> = std::fs::read_dir(dir).expect("list").flatten().map(|e| e.path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("list")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     files.sort();
     for file in files {
         let data = std::fs::read(&file).unwrap_or_default();
         let plain = if data.starts_with(&[0x1f, 0x8b]) {
             let mut o = Vec::new();
-            let _ = std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&data[..]), &mut o);
+            let _ =
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&data[..]), &mut o);
             o
         } else {
             data
         };
         let text = String::from_utf8_lossy(&plain);
-        let missing = (0..written).filter(|k| !have.contains(&format!("/rot/{k}")) && text.contains(&format!("GET /rot/{k} "))).count();
-        out.push_str(&format!("{}: {} bytes, {} missing lines\n", file.display(), plain.len(), missing));
+        let missing = (0..written)
+            .filter(|k| {
+                !have.contains(&format!("/rot/{k}")) && text.contains(&format!("GET /rot/{k} "))
+            })
+            .count();
+        out.push_str(&format!(
+            "{}: {} bytes, {} missing lines\n",
+            file.display(),
+            plain.len(),
+            missing
+        ));
     }
     let conn = rusqlite::Connection::open(&db).expect("open");
     let mut stmt = conn.prepare("SELECT fingerprint, prefix_len, offset, lines, path, updated_at FROM import_cursors ORDER BY updated_at").expect("prep");
-    let rows = stmt.query_map([], |r| Ok(format!("{} {} {} {} {:?} {}", &r.get::<_, String>(0)?[..8], r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?, r.get::<_, Option<String>>(4)?, r.get::<_, String>(5)?))).expect("q");
-    for r in rows { out.push_str(&r.expect("row")); out.push('\n'); }
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(format!(
+                "{} {} {} {} {:?} {}",
+                &r.get::<_, String>(0)?[..8],
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, String>(5)?
+            ))
+        })
+        .expect("q");
+    for r in rows {
+        out.push_str(&r.expect("row"));
+        out.push('\n');
+    }
     out
 }

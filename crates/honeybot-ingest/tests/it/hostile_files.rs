@@ -45,8 +45,11 @@ fn symlinks_fifos_and_devices_are_refused_without_blocking_or_fingerprinting() {
     std::fs::write(&secret, "root:$6$hash:19000:0:99999:7:::\n".repeat(40)).expect("secret");
     std::os::unix::fs::symlink(&secret, dir.join("shadow.log")).expect("symlink");
     std::os::unix::fs::symlink("/dev/zero", dir.join("zero.log")).expect("symlink");
-    nix::unistd::mkfifo(&dir.join("fifo.log"), nix::sys::stat::Mode::from_bits_truncate(0o600))
-        .expect("mkfifo");
+    nix::unistd::mkfifo(
+        &dir.join("fifo.log"),
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .expect("mkfifo");
     let good = dir.join("good.log");
     for i in 0..50 {
         append(&good, log_line(i, &format!("/good/{i}")).as_bytes());
@@ -84,7 +87,9 @@ fn symlinks_fifos_and_devices_are_refused_without_blocking_or_fingerprinting() {
         assert!(lines[0].contains(why), "{name}: {why}: {}", lines[0]);
     }
     assert!(
-        db_path_counts(&db).iter().all(|(p, _)| p.starts_with("/good/")),
+        db_path_counts(&db)
+            .iter()
+            .all(|(p, _)| p.starts_with("/good/")),
         "nothing of the secret file was read"
     );
 }
@@ -113,14 +118,19 @@ fn one_file_under_two_names_is_counted_once() {
     std::fs::rename(&live, dir.join("access.log.1")).expect("rotate");
     for i in 30..45 {
         // nginx writes to the rotated file before it reopens
-        append(&dir.join("access.log.1"), log_line(i, &format!("/live/{i}")).as_bytes());
+        append(
+            &dir.join("access.log.1"),
+            log_line(i, &format!("/live/{i}")).as_bytes(),
+        );
     }
     for i in 45..60 {
         append(&live, log_line(i, &format!("/live/{i}")).as_bytes());
     }
-    wait_until("the rotated and the new file counted", Duration::from_secs(30), || {
-        db_requests(&db) >= 100
-    });
+    wait_until(
+        "the rotated and the new file counted",
+        Duration::from_secs(30),
+        || db_requests(&db) >= 100,
+    );
     std::thread::sleep(Duration::from_millis(500));
     d.signal(Signal::SIGTERM);
     let (status, stderr) = d.wait(Duration::from_secs(10));
@@ -130,7 +140,11 @@ fn one_file_under_two_names_is_counted_once() {
     assert!(
         counts.iter().all(|(_, c)| *c == 1),
         "every line once: {:?}\n{stderr}",
-        counts.iter().filter(|(_, c)| *c != 1).take(3).collect::<Vec<_>>()
+        counts
+            .iter()
+            .filter(|(_, c)| *c != 1)
+            .take(3)
+            .collect::<Vec<_>>()
     );
     assert!(
         stderr.contains("alink.log is the same file as"),

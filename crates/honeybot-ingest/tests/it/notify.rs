@@ -185,7 +185,9 @@ fn a_rotated_file_that_is_gone_is_reported_once() {
         append(&log, log_line(i, &format!("/gone/{i}")).as_bytes());
     }
     let d = Daemon::follow(&db, &log, None, &[]);
-    wait_until("first lines", Duration::from_secs(30), || db_requests(&db) >= 20);
+    wait_until("first lines", Duration::from_secs(30), || {
+        db_requests(&db) >= 20
+    });
     d.signal(Signal::SIGTERM);
     let (status, _) = d.wait(Duration::from_secs(10));
     assert!(status.success());
@@ -209,20 +211,31 @@ fn a_rotated_file_that_is_gone_is_reported_once() {
         ready.contains("UNREAD: 1 rotated file(s) not found"),
         "STATUS= says a file is missing: {ready}"
     );
-    wait_until("the new file", Duration::from_secs(30), || db_requests(&db) >= 21);
+    wait_until("the new file", Duration::from_secs(30), || {
+        db_requests(&db) >= 21
+    });
     // Another rotation makes the daemon look again: no second report.
     std::fs::rename(&log, tmp.path().join("access.log.1")).expect("rotate");
     append(&log, log_line(31, "/new/31").as_bytes());
-    wait_until("after the rotation", Duration::from_secs(30), || db_requests(&db) >= 22);
+    wait_until("after the rotation", Duration::from_secs(30), || {
+        db_requests(&db) >= 22
+    });
     d.signal(Signal::SIGTERM);
     let (status, stderr) = d.wait(Duration::from_secs(10));
     assert!(status.success(), "{stderr}");
-    let reports: Vec<&str> = stderr.lines().filter(|l| l.contains("read only up to byte")).collect();
+    let reports: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("read only up to byte"))
+        .collect();
     assert_eq!(reports.len(), 1, "reported once: {stderr}");
     assert!(
         reports[0].contains("read only up to byte") && reports[0].contains("20 lines"),
         "{}",
         reports[0]
     );
-    assert_eq!(db_requests(&db), 22, "the 10 lines of the moved file are not counted");
+    assert_eq!(
+        db_requests(&db),
+        22,
+        "the 10 lines of the moved file are not counted"
+    );
 }
