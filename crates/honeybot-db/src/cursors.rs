@@ -5,7 +5,30 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::db::classify;
-use crate::{DbError, HoneyDb};
+use crate::{Cursor, DbError, FileIdentity, HoneyDb};
+
+/// With the cursor of a complete identity, record every line-boundary prefix of its first
+/// bytes that the cursor covers as imported (rows without a path, never overwritten): a
+/// shorter, older copy of the file (shorter than the identity's 1024 bytes, so with an
+/// identity of its own) is then found covered instead of counted again.
+pub(crate) fn write_checkpoints(
+    tx: &rusqlite::Transaction<'_>,
+    identity: &FileIdentity,
+    to: Cursor,
+) -> rusqlite::Result<()> {
+    if !identity.is_complete() {
+        return Ok(());
+    }
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO import_cursors (fingerprint, prefix_len, offset, lines, updated_at) \
+         VALUES (?1, ?2, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) \
+         ON CONFLICT (fingerprint) DO NOTHING",
+    )?;
+    for (fp, len, lines) in identity.line_checkpoints(to.offset) {
+        stmt.execute(rusqlite::params![fp, len as i64, lines as i64])?;
+    }
+    Ok(())
+}
 
 /// One row of `import_cursors`.
 #[derive(Debug, Clone, PartialEq, Eq)]

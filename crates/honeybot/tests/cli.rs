@@ -502,3 +502,38 @@ fn an_unterminated_last_line_waits_unless_the_file_is_final() {
     assert_eq!(n(&v, "lines_total"), 1, "{v}");
     assert_eq!(n(&v, "lines_held_back"), 0, "{v}");
 }
+
+#[test]
+fn a_short_older_copy_of_an_imported_log_is_recognised_as_covered() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sample = std::fs::read(SAMPLE).expect("sample");
+    std::fs::write(tmp.path().join("access.log"), &sample).expect("write");
+    // Older copies, shorter than the 1024 bytes an identity covers: ending on a line,
+    // and ending inside one (nginx was writing it when the copy was taken).
+    let lines_end = sample[..900]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .expect("a line")
+        + 1;
+    assert!(
+        lines_end >= 512,
+        "a copy of at least 512 bytes is recognised"
+    );
+    std::fs::write(tmp.path().join("old.log"), &sample[..lines_end]).expect("write");
+    std::fs::write(tmp.path().join("older.log"), &sample[..lines_end + 17]).expect("write");
+    let db = tmp.path().join("h.db");
+    ingest_json(tmp.path(), &db, &["access.log"], None);
+    for copy in ["old.log", "older.log"] {
+        let v = ingest_json(tmp.path(), &db, &[copy], None);
+        assert_eq!(
+            n(&v, "lines_parsed") + n(&v, "lines_malformed"),
+            0,
+            "{copy} counted again: {v}"
+        );
+        assert_eq!(
+            n(&v, "lines_skipped_duplicate"),
+            lines_in(&sample[..lines_end]),
+            "{v}"
+        );
+    }
+}

@@ -29,7 +29,8 @@ fn config(dir: &std::path::Path, logs: &[&str]) -> String {
 fn cursor_rows(db: &std::path::Path) -> Vec<String> {
     let conn = rusqlite::Connection::open(db).expect("open db");
     let mut stmt = conn
-        .prepare("SELECT coalesce(path, '') FROM import_cursors ORDER BY path")
+        // Rows without a path are the good log's own line checkpoints.
+        .prepare("SELECT path FROM import_cursors WHERE path IS NOT NULL ORDER BY path")
         .expect("prepare");
     stmt.query_map([], |r| r.get(0))
         .expect("query")
