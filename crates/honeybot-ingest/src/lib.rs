@@ -275,6 +275,9 @@ struct Ingest {
     /// Files the cursors say were not read to their end and that cannot be found or read
     /// (each reported once), by fingerprint.
     unread: std::collections::BTreeMap<String, Unread>,
+    /// Unfinished files are looked for at start only: during a rotation a file can be
+    /// briefly under no name at all (between logrotate's steps).
+    unread_checked: bool,
 }
 
 impl Ingest {
@@ -290,6 +293,7 @@ impl Ingest {
             rate_mark: (Instant::now(), 0),
             rate: 0.0,
             unread: std::collections::BTreeMap::new(),
+            unread_checked: false,
         }
     }
 
@@ -339,7 +343,7 @@ impl Ingest {
             };
             match self.sources[i].recover(&mut self.db, &r, &mut self.summary, now) {
                 Ok(found) => {
-                    for u in found {
+                    for u in found.into_iter().filter(|_| !self.unread_checked) {
                         if self.unread.contains_key(&u.fingerprint) {
                             continue;
                         }
@@ -364,6 +368,7 @@ impl Ingest {
                 }
             }
         }
+        self.unread_checked |= self.sources.iter().all(|s| !s.rescan);
     }
 
     /// Read every source; returns whether data is left over (budget exhausted or a full

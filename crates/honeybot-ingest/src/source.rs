@@ -505,9 +505,17 @@ impl Source {
                 sib.path.display(), from.offset,
                 if cursor.is_none() { "; rotated while not followed" } else { "" });
             if p.gzip {
-                self.drain_gzip(db, &sib.path, r, summary);
+                self.drain_gzip(db, &sib.path, p.dev_inode, r, summary);
             } else {
                 match TailFile::open(&sib.path) {
+                    // Renamed between the probe and the open (a rotation in progress):
+                    // that is another file; the next search sees it under its new name.
+                    Ok(Some(tail))
+                        if tail.dev_inode() != p.dev_inode
+                            || in_use.iter().any(|u| u.matches(tail.dev_inode(), None)) =>
+                    {
+                        self.rescan = true;
+                    }
                     Ok(Some(tail)) => {
                         let tail = tail.with_label(&self.path);
                         in_use.push(InUse {
@@ -577,14 +585,21 @@ impl Source {
     /// Import a gzip sibling from its cursor to its end (it is complete: a last line
     /// without newline counts), stopping early on shutdown.
     fn drain_gzip(
-        &self,
+        &mut self,
         db: &mut HoneyDb,
         path: &Path,
+        dev_inode: (u64, u64),
         r: &Recovery<'_>,
         summary: &mut RunSummary,
     ) {
+        use std::os::unix::fs::MetadataExt;
         let file = match crate::follow::open_log(path) {
-            Ok(Some((f, _))) => f,
+            Ok(Some((f, meta))) if (meta.dev(), meta.ino()) == dev_inode => f,
+            Ok(Some(_)) => {
+                // Replaced since the probe: look again.
+                self.rescan = true;
+                return;
+            }
             Ok(None) => return,
             Err(err) => {
                 log::warn!(path:% = path.display(), error:% = error_chain(&err);
