@@ -5,8 +5,9 @@
 //! [`Control`] trigger (shutdown / reload) and the [`Notifier`] as parameters, so tests
 //! drive it in-process and `main.rs` only wires signals, logging and exit codes.
 //!
-//! Per followed path the loop keeps the current file and, after a rotation, the old file
-//! until its tail is drained. Every open file has its own [`Batch`]; a batch is committed
+//! Per followed path ([`source`]) the loop keeps the current file and, after a rotation,
+//! the old file until its tail is drained; on start and after every rotation the rotated
+//! siblings ([`rotated`]) whose stored cursor is not at their end are drained too. Every open file has its own [`Batch`]; a batch is committed
 //! together with that file's cursor (content identity + byte offset + lines) in one
 //! transaction, every `batch_lines` lines or `flush_interval_ms` after its first line.
 //! A failed commit hands the batch back: it is kept (reading that file pauses once the
