@@ -749,6 +749,7 @@ impl HoneyDb {
                 return Err(TxError::CursorMoved);
             }
             write_cursor(&tx, identity, stored.map(|(fp, _)| fp), to)?;
+            crate::cursors::write_checkpoints(&tx, identity, to)?;
         }
         tx.commit()?;
         Ok((stats, pending))

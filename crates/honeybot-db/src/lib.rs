@@ -14,6 +14,7 @@
 
 mod batch;
 pub mod classify;
+mod cursors;
 mod db;
 pub mod flags;
 mod identity;
@@ -26,9 +27,12 @@ mod timefmt;
 
 pub use batch::Batch;
 pub use classify::{AgentsFile, Class, Classifier, PathKind, TrapPaths};
+pub use cursors::StoredCursor;
 pub use db::{AgentChange, CommitFailed, CommitStats, Cursor, HoneyDb, KindChange, Reclassified};
 pub use identity::FileIdentity;
-pub use import::{ImportError, ImportOptions, ImportStats, import};
+pub use import::{
+    ImportError, ImportOptions, ImportStats, count_line, count_too_long, import, import_until,
+};
 pub use ip::{IpMode, IpModeError};
 pub use schema::{APPLICATION_ID, SCHEMA_REVISION, SCHEMA_VERSION};
 

@@ -36,6 +36,7 @@ pub struct FileConfig {
     pub trap_path: Option<String>,
     /// The trap's beacon path (its hits are stored without the query string).
     pub beacon_path: Option<String>,
+    pub rotated_names: Option<Vec<String>>,
 }
 
 /// Default of `recent_requests`.
@@ -86,6 +87,10 @@ pub struct Settings {
     pub classifier: Arc<Classifier>,
     pub agents: Option<PathBuf>,
     pub trap: TrapPaths,
+    /// Where rotated files of a log are looked for (see [`crate::rotated`]).
+    pub rotated_names: Vec<String>,
+    /// How lines are parsed (the built-in formats unless set by the caller).
+    pub log_format: honeybot_logparse::LogFormat,
 }
 
 impl Settings {
@@ -198,7 +203,28 @@ impl Settings {
                 )
             }
         };
+        let rotated_names = match file.rotated_names {
+            Some(names) => names,
+            None => crate::rotated::DEFAULT_ROTATED_NAMES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        };
+        if let Some(bad) = rotated_names
+            .iter()
+            .find(|n| n.is_empty() || n.ends_with('/') || n.replace("{name}", "").contains('{'))
+        {
+            return Err(invalid(
+                "rotated_names",
+                format!(
+                    "{bad:?} is not a file name pattern (`{{name}}` is the log's file name, \
+                     `*` and `?` wildcards, e.g. \"{{name}}.*\")"
+                ),
+            ));
+        }
         Ok(Settings {
+            rotated_names,
+            log_format: honeybot_logparse::LogFormat::auto(),
             db: overrides
                 .db
                 .clone()

@@ -102,6 +102,11 @@ pub struct IngestArgs {
     pub recent_requests: u64,
     #[command(flatten)]
     pub classify: ClassifyArgs,
+    /// The plain files are complete (rotated, nothing writes to them): count an
+    /// unterminated last line instead of leaving it for the next import. gzip files and
+    /// standard input are always complete.
+    #[arg(long = "final")]
+    pub r#final: bool,
     /// Log files: plain or gzip (recognised by content), `-` for standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
