@@ -1,4 +1,16 @@
-//! Summary queries over HoneyDB (used by `honeybot demo` and reports).
+//! The reports of `honeybot report` (and `honeybot demo`): typed rows from SQL over HoneyDB.
+//!
+//! Every report takes a [`Window`] of dates (`YYYY-MM-DD`, inclusive). The queries live in
+//! `report/sql.rs`, written once for the reports (windowed) and for the schema's views
+//! (`v_agents`, `v_ai`, `v_js`, ... over the whole history). Rows hold raw stored values:
+//! whoever prints them to a terminal escapes them.
+
+mod rows;
+pub(crate) mod sql;
+mod window;
+
+pub use rows::*;
+pub use window::{Window, WindowError, today_utc};
 
 use rusqlite::params;
 
@@ -9,6 +21,13 @@ use crate::{DbError, HoneyDb};
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StatusCount {
     pub status: u16,
+    pub requests: u64,
+}
+
+/// Requests per user-agent class.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ClassCount {
+    pub class: String,
     pub requests: u64,
 }
 
@@ -38,6 +57,8 @@ pub struct Summary {
     pub user_agents: u64,
     pub paths: u64,
     pub status_mix: Vec<StatusCount>,
+    /// Requests per user-agent class (`unclassified`: rows an older release wrote).
+    pub classes: Vec<ClassCount>,
     pub top_paths: Vec<PathCount>,
     pub top_user_agents: Vec<UserAgentCount>,
     /// Lines that were not access-log lines, over all imports.
@@ -47,11 +68,17 @@ pub struct Summary {
 /// The summary of the whole history, with the `top` most requested paths and the `top`
 /// busiest user agents.
 pub fn summary(db: &HoneyDb, top: usize) -> Result<Summary, DbError> {
-    summary_inner(db, top).map_err(|e| classify(e, db.path()))
+    summary_in(db, &Window::all(), top)
 }
 
-fn summary_inner(db: &HoneyDb, top: usize) -> rusqlite::Result<Summary> {
+/// The summary of the dates in `window`.
+pub fn summary_in(db: &HoneyDb, window: &Window, top: usize) -> Result<Summary, DbError> {
+    summary_inner(db, window, top).map_err(|e| classify(e, db.path()))
+}
+
+fn summary_inner(db: &HoneyDb, window: &Window, top: usize) -> rusqlite::Result<Summary> {
     let conn = db.connection();
+    let (since, until) = window.bounds();
     // One scan of the fact table for every total.
     let (requests, days, first_date, last_date, clients, user_agents, paths): (
         i64,
@@ -64,8 +91,8 @@ fn summary_inner(db: &HoneyDb, top: usize) -> rusqlite::Result<Summary> {
     ) = conn.query_row(
         "SELECT coalesce(sum(count), 0), count(DISTINCT date), min(date), max(date), \
                 count(DISTINCT ip_id), count(DISTINCT ua_id), count(DISTINCT path_id) \
-         FROM daily_logs",
-        [],
+         FROM daily_logs WHERE date BETWEEN ?1 AND ?2",
+        params![since, until],
         |r| {
             Ok((
                 r.get(0)?,
@@ -84,19 +111,36 @@ fn summary_inner(db: &HoneyDb, top: usize) -> rusqlite::Result<Summary> {
         |r| r.get(0),
     )?;
     let status_mix = conn
-        .prepare("SELECT status, sum(count) FROM daily_logs GROUP BY status ORDER BY status")?
-        .query_map([], |r| {
+        .prepare(
+            "SELECT status, sum(count) FROM daily_logs WHERE date BETWEEN ?1 AND ?2 \
+             GROUP BY status ORDER BY status",
+        )?
+        .query_map(params![since, until], |r| {
             Ok(StatusCount {
                 status: r.get(0)?,
                 requests: r.get::<_, i64>(1)? as u64,
             })
         })?
         .collect::<Result<_, _>>()?;
-    let top_paths = top_values(conn, "path_id", "paths", top)?
+    let classes = conn
+        .prepare(
+            "SELECT coalesce(u.class, 'unclassified'), sum(s.n) FROM \
+               (SELECT ua_id, sum(count) AS n FROM daily_logs WHERE date BETWEEN ?1 AND ?2 \
+                GROUP BY ua_id) AS s JOIN user_agents u ON u.id = s.ua_id \
+             GROUP BY 1 ORDER BY 2 DESC, 1",
+        )?
+        .query_map(params![since, until], |r| {
+            Ok(ClassCount {
+                class: r.get(0)?,
+                requests: r.get::<_, i64>(1)? as u64,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let top_paths = top_values(conn, window, "path_id", "paths", top)?
         .into_iter()
         .map(|(path, requests)| PathCount { path, requests })
         .collect();
-    let top_user_agents = top_values(conn, "ua_id", "user_agents", top)?
+    let top_user_agents = top_values(conn, window, "ua_id", "user_agents", top)?
         .into_iter()
         .map(|(user_agent, requests)| UserAgentCount {
             user_agent,
@@ -112,6 +156,7 @@ fn summary_inner(db: &HoneyDb, top: usize) -> rusqlite::Result<Summary> {
         user_agents: user_agents as u64,
         paths: paths as u64,
         status_mix,
+        classes,
         top_paths,
         top_user_agents,
         lines_malformed: lines_malformed as u64,
@@ -122,18 +167,21 @@ fn summary_inner(db: &HoneyDb, top: usize) -> rusqlite::Result<Summary> {
 /// `id_column` and `table` are compile-time names from this module, never input.
 fn top_values(
     conn: &rusqlite::Connection,
+    window: &Window,
     id_column: &'static str,
     table: &'static str,
     top: usize,
 ) -> rusqlite::Result<Vec<(String, u64)>> {
     conn.prepare(&format!(
         "SELECT d.value, t.n FROM \
-           (SELECT {id_column} AS id, sum(count) AS n FROM daily_logs GROUP BY {id_column} \
+           (SELECT {id_column} AS id, sum(count) AS n FROM daily_logs \
+            WHERE date BETWEEN ?2 AND ?3 GROUP BY {id_column} \
             ORDER BY n DESC, {id_column} LIMIT ?1) AS t \
          JOIN {table} AS d ON d.id = t.id ORDER BY t.n DESC, d.value"
     ))?
-    .query_map(params![top as i64], |r| {
-        Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
-    })?
+    .query_map(
+        params![top as i64, window.bounds().0, window.bounds().1],
+        |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)),
+    )?
     .collect()
 }

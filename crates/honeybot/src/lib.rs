@@ -3,6 +3,7 @@
 
 mod demo;
 mod ingest;
+pub mod report;
 pub mod sanitize;
 
 use std::path::PathBuf;
@@ -24,6 +25,8 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Import the bundled sample log and print a summary of what it holds.
     Demo(DemoArgs),
+    /// Reports over HoneyDB: summary, agents, ai, js, markdown, robots, 404, hostile, new, trends.
+    Report(report::ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +84,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Ingest(args) => ingest::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Report(args) => report::run(&args),
     }
 }
 
