@@ -7,6 +7,7 @@
 
 mod rows;
 pub(crate) mod sql;
+pub(crate) mod summaries;
 mod window;
 
 pub use rows::*;
@@ -90,8 +91,13 @@ fn summary_inner(db: &HoneyDb, window: &Window, top: usize) -> rusqlite::Result<
         i64,
     ) = conn.query_row(
         "SELECT coalesce(sum(count), 0), count(DISTINCT date), min(date), max(date), \
-                count(DISTINCT ip_id), count(DISTINCT ua_id), count(DISTINCT path_id) \
-         FROM daily_logs WHERE date BETWEEN ?1 AND ?2",
+           CASE WHEN ?1 = '0000-00-00' AND ?2 = '9999-99-99' \
+             THEN (SELECT count(*) FROM ips) \
+             ELSE (SELECT count(*) FROM ips AS i WHERE EXISTS (SELECT 1 FROM daily_logs AS d \
+                   WHERE d.ip_id = i.id AND d.date BETWEEN ?1 AND ?2)) END, \
+           count(DISTINCT ua_id), \
+           (SELECT count(DISTINCT path_id) FROM daily_paths WHERE date BETWEEN ?1 AND ?2) \
+         FROM daily_agent_kinds WHERE date BETWEEN ?1 AND ?2",
         params![since, until],
         |r| {
             Ok((
@@ -112,7 +118,7 @@ fn summary_inner(db: &HoneyDb, window: &Window, top: usize) -> rusqlite::Result<
     )?;
     let status_mix = conn
         .prepare(
-            "SELECT status, sum(count) FROM daily_logs WHERE date BETWEEN ?1 AND ?2 \
+            "SELECT status, sum(count) FROM daily_agent_kinds WHERE date BETWEEN ?1 AND ?2 \
              GROUP BY status ORDER BY status",
         )?
         .query_map(params![since, until], |r| {
@@ -125,7 +131,7 @@ fn summary_inner(db: &HoneyDb, window: &Window, top: usize) -> rusqlite::Result<
     let classes = conn
         .prepare(
             "SELECT coalesce(u.class, 'unclassified'), sum(s.n) FROM \
-               (SELECT ua_id, sum(count) AS n FROM daily_logs WHERE date BETWEEN ?1 AND ?2 \
+               (SELECT ua_id, sum(count) AS n FROM daily_agent_kinds WHERE date BETWEEN ?1 AND ?2 \
                 GROUP BY ua_id) AS s JOIN user_agents u ON u.id = s.ua_id \
              GROUP BY 1 ORDER BY 2 DESC, 1",
         )?
@@ -136,11 +142,11 @@ fn summary_inner(db: &HoneyDb, window: &Window, top: usize) -> rusqlite::Result<
             })
         })?
         .collect::<Result<_, _>>()?;
-    let top_paths = top_values(conn, window, "path_id", "paths", top)?
+    let top_paths = top_values(conn, window, "path_id", "daily_paths", "paths", top)?
         .into_iter()
         .map(|(path, requests)| PathCount { path, requests })
         .collect();
-    let top_user_agents = top_values(conn, window, "ua_id", "user_agents", top)?
+    let top_user_agents = top_values(conn, window, "ua_id", "daily_agent_kinds", "user_agents", top)?
         .into_iter()
         .map(|(user_agent, requests)| UserAgentCount {
             user_agent,
@@ -164,17 +170,18 @@ fn summary_inner(db: &HoneyDb, window: &Window, top: usize) -> rusqlite::Result<
 }
 
 /// The `top` values of one dimension by requests, busiest first (ties by value).
-/// `id_column` and `table` are compile-time names from this module, never input.
+/// `id_column`, `summary` and `table` are compile-time names from this module, never input.
 fn top_values(
     conn: &rusqlite::Connection,
     window: &Window,
     id_column: &'static str,
+    summary: &'static str,
     table: &'static str,
     top: usize,
 ) -> rusqlite::Result<Vec<(String, u64)>> {
     conn.prepare(&format!(
         "SELECT d.value, t.n FROM \
-           (SELECT {id_column} AS id, sum(count) AS n FROM daily_logs \
+           (SELECT {id_column} AS id, sum(count) AS n FROM {summary} \
             WHERE date BETWEEN ?2 AND ?3 GROUP BY {id_column} \
             ORDER BY n DESC, {id_column} LIMIT ?1) AS t \
          JOIN {table} AS d ON d.id = t.id ORDER BY t.n DESC, d.value"

@@ -82,13 +82,12 @@ const AGENTS: &[Column] = &[
     ("robots_txt_hits", "robots", 6),
     ("beacon_hits", "beacon", 6),
     ("probe_hits", "probes", 6),
-    ("clients", "clients", 7),
+    ("not_found_hits", "404", 6),
     ("user_agent", "user agent", 70),
     ("llms_txt_hits", "llms.txt", 0),
     ("markdown_hits", ".md", 0),
     ("feed_hits", "feed", 0),
     ("trap_hits", "trap.js", 0),
-    ("not_found_hits", "404", 0),
     ("first_date", "first", 0),
     ("last_date", "last", 0),
 ];
@@ -103,7 +102,6 @@ const AI: &[Column] = &[
     ("beacon_hits", "beacon", 6),
     ("user_agent", "user agent", 70),
     ("trap_hits", "trap.js", 0),
-    ("clients", "clients", 0),
     ("first_date", "first", 0),
     ("last_date", "last", 0),
 ];
@@ -140,7 +138,6 @@ const ROBOTS: &[Column] = &[
 const NOT_FOUND: &[Column] = &[
     ("category", "category", 8),
     ("hits", "hits", 8),
-    ("clients", "clients", 7),
     ("probe_kind", "probe", 10),
     ("last_date", "last", 10),
     ("path", "path", 80),
@@ -148,12 +145,12 @@ const NOT_FOUND: &[Column] = &[
 ];
 const HOSTILE: &[Column] = &[
     ("client", "client", 39),
+    ("hits", "hits", 6),
     ("probe_hits", "probes", 6),
     ("other_hits", "other", 6),
     ("probe_paths", "probe paths", 50),
     ("other_paths", "also asked for", 50),
     ("user_agents", "user agents", 60),
-    ("hits", "hits", 0),
     ("first_date", "first", 0),
     ("last_date", "last", 0),
 ];

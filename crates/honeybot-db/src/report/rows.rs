@@ -27,8 +27,6 @@ pub struct AgentRow {
     pub beacon_hits: u64,
     pub probe_hits: u64,
     pub not_found_hits: u64,
-    /// Distinct client addresses (as stored per IP mode).
-    pub clients: u64,
     pub first_date: String,
     pub last_date: String,
 }
@@ -46,7 +44,6 @@ pub struct AiRow {
     pub page_hits: u64,
     pub trap_hits: u64,
     pub beacon_hits: u64,
-    pub clients: u64,
     pub first_date: String,
     pub last_date: String,
 }
@@ -106,13 +103,13 @@ pub struct NotFoundRow {
     /// What the probe is after (`word-press`, `secrets`, ...), for probes.
     pub probe_kind: Option<&'static str>,
     pub hits: u64,
-    pub clients: u64,
     pub first_date: String,
     pub last_date: String,
 }
 
 /// A client that asked for exploit-probe paths, and what else it asked for (`report
-/// hostile`; the view `v_hostile`).
+/// hostile`; the view `v_hostile` has the probe counts). `first_date`/`last_date` are those
+/// of its probes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct HostileRow {
     /// The client address as stored (per the DB's IP mode).
@@ -172,7 +169,7 @@ fn all_agents(conn: &Connection, window: &Window) -> rusqlite::Result<Vec<(i64, 
     conn.prepare_cached(sql::AGENTS)?
         .query_map(params![since, until], |r| {
             Ok((
-                r.get(17)?,
+                r.get(16)?,
                 AgentRow {
                     user_agent: r.get(0)?,
                     class: r.get(1)?,
@@ -188,9 +185,8 @@ fn all_agents(conn: &Connection, window: &Window) -> rusqlite::Result<Vec<(i64, 
                     beacon_hits: count(r, 11)?,
                     probe_hits: count(r, 12)?,
                     not_found_hits: count(r, 13)?,
-                    clients: count(r, 14)?,
-                    first_date: r.get(15)?,
-                    last_date: r.get(16)?,
+                    first_date: r.get(14)?,
+                    last_date: r.get(15)?,
                 },
             ))
         })?
@@ -233,7 +229,6 @@ pub fn ai(db: &HoneyDb, window: &Window, limit: Option<usize>) -> Result<Vec<AiR
                 page_hits: a.page_hits,
                 trap_hits: a.trap_hits,
                 beacon_hits: a.beacon_hits,
-                clients: a.clients,
                 first_date: a.first_date,
                 last_date: a.last_date,
             })
@@ -354,21 +349,14 @@ pub fn not_found(
 ) -> Result<Vec<NotFoundRow>, DbError> {
     run(db, |conn| {
         let (since, until) = window.bounds();
-        let all: Vec<(String, Option<String>, u64, u64, String, String)> = conn
+        let all: Vec<(String, Option<String>, u64, String, String)> = conn
             .prepare_cached(sql::NOT_FOUND)?
             .query_map(params![since, until], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    count(r, 2)?,
-                    count(r, 3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
+                Ok((r.get(0)?, r.get(1)?, count(r, 2)?, r.get(3)?, r.get(4)?))
             })?
             .collect::<rusqlite::Result<_>>()?;
         let (mut missing, mut probes) = (Vec::new(), Vec::new());
-        for (path, kind, hits, clients, first_date, last_date) in all {
+        for (path, kind, hits, first_date, last_date) in all {
             // The one probe list decides; a stored kind of `probe` agrees with it.
             let probe = probe_kind(&path).map(|k| k.as_str());
             let is_probe = probe.is_some() || kind.as_deref() == Some("probe");
@@ -377,7 +365,6 @@ pub fn not_found(
                 path,
                 probe_kind: probe,
                 hits,
-                clients,
                 first_date,
                 last_date,
             };
@@ -407,17 +394,17 @@ pub fn hostile(
             .prepare_cached(sql::HOSTILE)?
             .query_map(params![since, until, limit_sql], |r| {
                 Ok((
-                    r.get(8)?,
+                    r.get(4)?,
                     HostileRow {
                         client: r.get(0)?,
-                        hits: count(r, 1)?,
-                        probe_hits: count(r, 2)?,
-                        other_hits: count(r, 3)?,
+                        hits: 0,
+                        probe_hits: count(r, 1)?,
+                        other_hits: 0,
                         user_agents: Vec::new(),
                         probe_paths: Vec::new(),
                         other_paths: Vec::new(),
-                        first_date: r.get(6)?,
-                        last_date: r.get(7)?,
+                        first_date: r.get(2)?,
+                        last_date: r.get(3)?,
                     },
                 ))
             })?
@@ -438,7 +425,13 @@ pub fn hostile(
         for (ip_id, mut row) in clients {
             let mut q = paths.query(params![since, until, ip_id])?;
             while let Some(r) = q.next()? {
-                let list = if r.get::<_, bool>(1)? {
+                let n = count(r, 2)?;
+                row.hits += n;
+                let probe = r.get::<_, bool>(1)?;
+                if !probe {
+                    row.other_hits += n;
+                }
+                let list = if probe {
                     &mut row.probe_paths
                 } else {
                     &mut row.other_paths
