@@ -146,13 +146,20 @@ fn summary_inner(db: &HoneyDb, window: &Window, top: usize) -> rusqlite::Result<
         .into_iter()
         .map(|(path, requests)| PathCount { path, requests })
         .collect();
-    let top_user_agents = top_values(conn, window, "ua_id", "daily_agent_kinds", "user_agents", top)?
-        .into_iter()
-        .map(|(user_agent, requests)| UserAgentCount {
-            user_agent,
-            requests,
-        })
-        .collect();
+    let top_user_agents = top_values(
+        conn,
+        window,
+        "ua_id",
+        "daily_agent_kinds",
+        "user_agents",
+        top,
+    )?
+    .into_iter()
+    .map(|(user_agent, requests)| UserAgentCount {
+        user_agent,
+        requests,
+    })
+    .collect();
     Ok(Summary {
         requests: requests as u64,
         days: days as u64,

@@ -118,10 +118,7 @@ pub(crate) const HOSTILE: &str = concat!(
     hostile_sql!("c.date BETWEEN ?1 AND ?2"),
     " ORDER BY s.probe DESC, i.value LIMIT ?3"
 );
-pub(crate) const TRENDS: &str = concat!(
-    trends_sql!("k.date BETWEEN ?1 AND ?2"),
-    " ORDER BY 1, 2"
-);
+pub(crate) const TRENDS: &str = concat!(trends_sql!("k.date BETWEEN ?1 AND ?2"), " ORDER BY 1, 2");
 
 /// Schema revision 3's views: the report queries over the whole history.
 macro_rules! views_sql {
