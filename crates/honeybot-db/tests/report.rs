@@ -30,15 +30,47 @@ fn site_log() -> String {
             log += &line("192.0.2.1", day, p, 200, FIREFOX, "text/html", 0);
         }
         // Every execution has its own nonce; all count under one beacon path.
-        log += &line("192.0.2.1", day, &format!("/api/beacon?n={day}ab{day}"), 204, FIREFOX, "*/*", 0);
+        log += &line(
+            "192.0.2.1",
+            day,
+            &format!("/api/beacon?n={day}ab{day}"),
+            204,
+            FIREFOX,
+            "*/*",
+            0,
+        );
         for p in ["/robots.txt", "/", "/about/"] {
             log += &line("198.51.100.7", day, p, 200, GPTBOT, "*/*", 0);
         }
         log += &line("198.51.100.7", day, "/gone/", 404, GPTBOT, "*/*", 0);
     }
-    log += &line("2001:db8::c1", 17, "/about/", 200, CLAUDE_USER, "text/markdown, text/html;q=0.9", 1);
-    log += &line("2001:db8::c1", 17, "/about.md", 200, CLAUDE_USER, "text/markdown", 0);
-    log += &line("2001:db8::c1", 17, "/llms.txt", 200, CLAUDE_USER, "text/plain", 0);
+    log += &line(
+        "2001:db8::c1",
+        17,
+        "/about/",
+        200,
+        CLAUDE_USER,
+        "text/markdown, text/html;q=0.9",
+        1,
+    );
+    log += &line(
+        "2001:db8::c1",
+        17,
+        "/about.md",
+        200,
+        CLAUDE_USER,
+        "text/markdown",
+        0,
+    );
+    log += &line(
+        "2001:db8::c1",
+        17,
+        "/llms.txt",
+        200,
+        CLAUDE_USER,
+        "text/plain",
+        0,
+    );
     for p in ["/wp-login.php", "/.env", "/.git/config"] {
         log += &line("203.0.113.9", 17, p, 404, SCANNER, "*/*", 0);
     }
@@ -68,7 +100,13 @@ fn window(since: Option<&str>, until: Option<&str>) -> Window {
 fn agents_carry_class_operator_and_hits_by_kind() {
     let (_dir, db) = site_db();
     let agents = report::agents(&db, &Window::all(), None).expect("agents");
-    let by = |ua: &str| agents.iter().find(|a| a.user_agent == ua).expect(ua).clone();
+    let by = |ua: &str| {
+        agents
+            .iter()
+            .find(|a| a.user_agent == ua)
+            .expect(ua)
+            .clone()
+    };
     let gpt = by(GPTBOT);
     assert_eq!(gpt.class.as_deref(), Some("ai-crawler"));
     assert_eq!(gpt.operator.as_deref(), Some("OpenAI"));
@@ -78,36 +116,66 @@ fn agents_carry_class_operator_and_hits_by_kind() {
     let person = by(FIREFOX);
     assert_eq!(person.class.as_deref(), Some("browser"));
     assert_eq!(person.operator, None);
-    assert_eq!((person.asset_hits, person.trap_hits, person.beacon_hits), (3, 3, 3));
+    assert_eq!(
+        (person.asset_hits, person.trap_hits, person.beacon_hits),
+        (3, 3, 3)
+    );
     // Busiest first.
-    assert!(agents.windows(2).all(|w| w[0].hits >= w[1].hits), "{agents:?}");
+    assert!(
+        agents.windows(2).all(|w| w[0].hits >= w[1].hits),
+        "{agents:?}"
+    );
     let total: u64 = agents.iter().map(|a| a.hits).sum();
     assert_eq!(total, site_log().lines().count() as u64);
     // --limit
-    assert_eq!(report::agents(&db, &Window::all(), Some(2)).expect("agents").len(), 2);
+    assert_eq!(
+        report::agents(&db, &Window::all(), Some(2))
+            .expect("agents")
+            .len(),
+        2
+    );
 }
 
 #[test]
 fn js_keeps_agents_without_a_beacon_and_ai_lists_only_ai_agents() {
     let (_dir, db) = site_db();
     let js = report::js(&db, &Window::all(), None).expect("js");
-    let gpt = js.iter().find(|j| j.user_agent == GPTBOT).expect("GPTBot listed with no beacon");
-    assert_eq!((gpt.page_hits, gpt.beacon_hits, gpt.runs_javascript), (9, 0, false));
+    let gpt = js
+        .iter()
+        .find(|j| j.user_agent == GPTBOT)
+        .expect("GPTBot listed with no beacon");
+    assert_eq!(
+        (gpt.page_hits, gpt.beacon_hits, gpt.runs_javascript),
+        (9, 0, false)
+    );
     let person = js.iter().find(|j| j.user_agent == FIREFOX).expect("person");
-    assert_eq!((person.page_hits, person.trap_hits, person.beacon_hits), (3, 3, 3));
+    assert_eq!(
+        (person.page_hits, person.trap_hits, person.beacon_hits),
+        (3, 3, 3)
+    );
     assert_eq!(person.beacons_per_page, Some(1.0));
     // The nonces did not make three beacon paths.
     let beacons: i64 = db
         .connection()
-        .query_row("SELECT count(*) FROM paths WHERE value LIKE '/api/beacon%'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM paths WHERE value LIKE '/api/beacon%'",
+            [],
+            |r| r.get(0),
+        )
         .expect("count");
     assert_eq!(beacons, 1);
 
     let ai = report::ai(&db, &Window::all(), None).expect("ai");
-    let names: Vec<_> = ai.iter().map(|a| (a.user_agent.as_str(), a.class.as_deref())).collect();
+    let names: Vec<_> = ai
+        .iter()
+        .map(|a| (a.user_agent.as_str(), a.class.as_deref()))
+        .collect();
     assert_eq!(
         names,
-        [(GPTBOT, Some("ai-crawler")), (CLAUDE_USER, Some("ai-assistant"))],
+        [
+            (GPTBOT, Some("ai-crawler")),
+            (CLAUDE_USER, Some("ai-assistant"))
+        ],
         "{ai:?}"
     );
     assert_eq!(ai[0].robots_txt_hits, 3);
@@ -121,7 +189,15 @@ fn markdown_counts_accept_headers_twins_md_urls_and_llms_txt() {
     assert_eq!(md.len(), 1, "{md:?}");
     let c = &md[0];
     assert_eq!(c.user_agent, CLAUDE_USER);
-    assert_eq!((c.accept_markdown, c.markdown_served, c.md_url_hits, c.llms_txt_hits), (2, 1, 1, 1));
+    assert_eq!(
+        (
+            c.accept_markdown,
+            c.markdown_served,
+            c.md_url_hits,
+            c.llms_txt_hits
+        ),
+        (2, 1, 1, 1)
+    );
 }
 
 #[test]
@@ -132,7 +208,10 @@ fn not_found_splits_probe_noise_from_missing_pages() {
     assert_eq!(missing.len(), 1);
     assert_eq!((missing[0].path.as_str(), missing[0].hits), ("/gone/", 3));
     assert_eq!(
-        (missing[0].first_date.as_str(), missing[0].last_date.as_str()),
+        (
+            missing[0].first_date.as_str(),
+            missing[0].last_date.as_str()
+        ),
         ("2026-11-16", "2026-11-18")
     );
     let mut probes: Vec<_> = rows
@@ -151,7 +230,10 @@ fn not_found_splits_probe_noise_from_missing_pages() {
     );
     // The limit applies per category: the janitor's input is never crowded out by probes.
     let one = report::not_found(&db, &Window::all(), Some(1)).expect("404");
-    assert_eq!(one.iter().map(|r| r.category).collect::<Vec<_>>(), ["missing", "probe"]);
+    assert_eq!(
+        one.iter().map(|r| r.category).collect::<Vec<_>>(),
+        ["missing", "probe"]
+    );
 }
 
 #[test]
@@ -178,12 +260,14 @@ fn windows_are_inclusive_at_both_ends() {
     assert_eq!((d16.requests, d17.requests, d18.requests), (8, 15, 9));
     assert_eq!(d17.days, 1);
     assert_eq!(d17.clients, 4);
-    let two = report::summary_in(&db, &window(Some("2026-11-17"), Some("2026-11-18")), 5).expect("summary");
+    let two = report::summary_in(&db, &window(Some("2026-11-17"), Some("2026-11-18")), 5)
+        .expect("summary");
     assert_eq!(two.requests, 24);
     assert_eq!(two.first_date.as_deref(), Some("2026-11-17"));
     let open_end = report::summary_in(&db, &window(Some("2026-11-17"), None), 5).expect("summary");
     assert_eq!(open_end.requests, 24);
-    let open_start = report::summary_in(&db, &window(None, Some("2026-11-16")), 5).expect("summary");
+    let open_start =
+        report::summary_in(&db, &window(None, Some("2026-11-16")), 5).expect("summary");
     assert_eq!(open_start.requests, 8);
     let all = report::summary(&db, 5).expect("summary");
     assert_eq!(all.requests, 32);
@@ -191,10 +275,20 @@ fn windows_are_inclusive_at_both_ends() {
     // Every row report honours the window.
     let w16 = window(Some("2026-11-16"), Some("2026-11-16"));
     let gpt16 = report::agents(&db, &w16, None).expect("agents");
-    assert_eq!(gpt16.iter().find(|a| a.user_agent == GPTBOT).map(|a| a.hits), Some(4));
+    assert_eq!(
+        gpt16
+            .iter()
+            .find(|a| a.user_agent == GPTBOT)
+            .map(|a| a.hits),
+        Some(4)
+    );
     assert!(report::markdown(&db, &w16, None).expect("md").is_empty());
     assert_eq!(
-        report::not_found(&db, &w16, None).expect("404").iter().map(|r| r.hits).sum::<u64>(),
+        report::not_found(&db, &w16, None)
+            .expect("404")
+            .iter()
+            .map(|r| r.hits)
+            .sum::<u64>(),
         1
     );
     let trends = report::trends(&db, &w16).expect("trends");
@@ -207,22 +301,41 @@ fn new_lists_what_was_first_seen_in_the_window() {
     let (_dir, db) = site_db();
     let w = window(Some("2026-11-18"), Some("2026-11-18"));
     let rows = report::new(&db, &w, None).expect("new");
-    let uas: Vec<_> = rows.iter().filter(|r| r.what == "user_agent").map(|r| r.value.as_str()).collect();
+    let uas: Vec<_> = rows
+        .iter()
+        .filter(|r| r.what == "user_agent")
+        .map(|r| r.value.as_str())
+        .collect();
     assert_eq!(uas, [NEWBOT]);
-    let clients: Vec<_> = rows.iter().filter(|r| r.what == "client").map(|r| r.value.as_str()).collect();
+    let clients: Vec<_> = rows
+        .iter()
+        .filter(|r| r.what == "client")
+        .map(|r| r.value.as_str())
+        .collect();
     assert_eq!(clients, ["192.0.2.99"]);
-    assert!(rows.iter().all(|r| r.what != "path"), "no new path on the 18th: {rows:?}");
+    assert!(
+        rows.iter().all(|r| r.what != "path"),
+        "no new path on the 18th: {rows:?}"
+    );
     let before = window(None, Some("2026-11-17"));
     let rows = report::new(&db, &before, None).expect("new");
     assert!(rows.iter().all(|r| r.value != NEWBOT), "{rows:?}");
-    assert!(rows.iter().any(|r| r.what == "path" && r.value == "/llms.txt"), "{rows:?}");
+    assert!(
+        rows.iter()
+            .any(|r| r.what == "path" && r.value == "/llms.txt"),
+        "{rows:?}"
+    );
 }
 
 #[test]
 fn trends_sum_to_the_total_per_class() {
     let (_dir, db) = site_db();
     let trends = report::trends(&db, &Window::all()).expect("trends");
-    let browser: u64 = trends.iter().filter(|t| t.class == "browser").map(|t| t.hits).sum();
+    let browser: u64 = trends
+        .iter()
+        .filter(|t| t.class == "browser")
+        .map(|t| t.hits)
+        .sum();
     assert_eq!(browser, 12);
     assert_eq!(trends.iter().map(|t| t.hits).sum::<u64>(), 32);
     assert!(trends.windows(2).all(|w| w[0].date <= w[1].date));
@@ -284,7 +397,10 @@ fn summary_tables_follow_the_facts_through_small_batches_and_reclassification() 
         .connection()
         .query_row("SELECT sum(count) FROM daily_logs", [], |r| r.get(0))
         .expect("sum");
-    assert_eq!(report::summary(&db, 5).expect("summary").requests, facts as u64);
+    assert_eq!(
+        report::summary(&db, 5).expect("summary").requests,
+        facts as u64
+    );
     drop(db);
 
     // A new trap path changes path kinds: the writer rebuilds the summaries on open.
@@ -316,32 +432,63 @@ fn summary_tables_follow_the_facts_through_small_batches_and_reclassification() 
 fn views_answer_like_the_reports_over_the_whole_history() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("honeybot.db");
-    import_into(&path, &std::fs::read_to_string(SAMPLE).expect("sample"), &ImportOptions::new("s"));
+    import_into(
+        &path,
+        &std::fs::read_to_string(SAMPLE).expect("sample"),
+        &ImportOptions::new("s"),
+    );
     let db = HoneyDb::open_read_only(&path, &DbOptions::default()).expect("open");
     let conn = db.connection();
     let all = Window::all();
     let agents = report::agents(&db, &all, None).expect("agents");
     let mut stmt = conn
-        .prepare("SELECT user_agent, hits, beacon_hits FROM v_agents ORDER BY hits DESC, user_agent")
+        .prepare(
+            "SELECT user_agent, hits, beacon_hits FROM v_agents ORDER BY hits DESC, user_agent",
+        )
         .expect("v_agents");
     let view: Vec<(String, u64, u64)> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .expect("query")
         .collect::<Result<_, _>>()
         .expect("rows");
-    let from_report: Vec<_> = agents.iter().map(|a| (a.user_agent.clone(), a.hits, a.beacon_hits)).collect();
+    let from_report: Vec<_> = agents
+        .iter()
+        .map(|a| (a.user_agent.clone(), a.hits, a.beacon_hits))
+        .collect();
     assert_eq!(view, from_report);
     let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
-    assert_eq!(count("SELECT count(*) FROM v_ai"), report::ai(&db, &all, None).expect("ai").len() as i64);
-    assert_eq!(count("SELECT count(*) FROM v_js"), report::js(&db, &all, None).expect("js").len() as i64);
+    assert_eq!(
+        count("SELECT count(*) FROM v_ai"),
+        report::ai(&db, &all, None).expect("ai").len() as i64
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM v_js"),
+        report::js(&db, &all, None).expect("js").len() as i64
+    );
     assert_eq!(
         count("SELECT count(*) FROM v_js WHERE beacon_hits = 0 AND page_hits > 0"),
-        report::js(&db, &all, None).expect("js").iter().filter(|j| !j.runs_javascript && j.page_hits > 0).count() as i64
+        report::js(&db, &all, None)
+            .expect("js")
+            .iter()
+            .filter(|j| !j.runs_javascript && j.page_hits > 0)
+            .count() as i64
     );
-    assert_eq!(count("SELECT count(*) FROM v_robots"), report::robots(&db, &all, None).expect("r").len() as i64);
-    assert_eq!(count("SELECT count(*) FROM v_markdown"), report::markdown(&db, &all, None).expect("m").len() as i64);
-    assert_eq!(count("SELECT count(*) FROM v_404"), report::not_found(&db, &all, None).expect("404").len() as i64);
-    assert_eq!(count("SELECT count(*) FROM v_hostile"), report::hostile(&db, &all, None).expect("h").len() as i64);
+    assert_eq!(
+        count("SELECT count(*) FROM v_robots"),
+        report::robots(&db, &all, None).expect("r").len() as i64
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM v_markdown"),
+        report::markdown(&db, &all, None).expect("m").len() as i64
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM v_404"),
+        report::not_found(&db, &all, None).expect("404").len() as i64
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM v_hostile"),
+        report::hostile(&db, &all, None).expect("h").len() as i64
+    );
     assert_eq!(
         count("SELECT sum(hits) FROM v_trends"),
         report::summary(&db, 1).expect("s").requests as i64

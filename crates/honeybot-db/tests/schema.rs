@@ -229,10 +229,10 @@ fn migrates_a_version_1_database_with_data() {
             "SELECT group_concat(revision || ':' || program, ' ') FROM schema_revisions"
         ),
         std::iter::once("1:earlier release".to_owned())
-            .chain((2..=honeybot_db::SCHEMA_REVISION).map(|r| format!(
-                "{r}:honeybot-db {}",
-                env!("CARGO_PKG_VERSION")
-            )))
+            .chain(
+                (2..=honeybot_db::SCHEMA_REVISION)
+                    .map(|r| format!("{r}:honeybot-db {}", env!("CARGO_PKG_VERSION")))
+            )
             .collect::<Vec<_>>()
             .join(" ")
     );
