@@ -114,6 +114,35 @@ in
               hash (needs `ipHashKeyFile`). IP addresses are personal data.
             '';
           };
+          recent_requests = mkOption {
+            type = types.nullOr (types.ints.between 0 10000000);
+            default = null;
+            example = 10000;
+            description = "Rows kept in HoneyDB's ring of recent requests, read by `honeybot watch`; 0 keeps none (null: the daemon's default, 10000).";
+          };
+          agents = mkOption {
+            type = types.nullOr types.path;
+            default = null;
+            example = literalExpression "./honeybot-agents.toml";
+            description = ''
+              Your own user-agent rules (TOML: `agent = [{ token = "...", class = "...", operator = "...", note = "..." }]`),
+              taking precedence over the built-in table (docs/schema.md, Classification). Give a file
+              in the Nix store (a path literal or `pkgs.writeText`): the build-time config check reads it.
+              Stored classes are recomputed at the next start when the rules change.
+            '';
+          };
+          trap_path = mkOption {
+            type = types.nullOr types.str;
+            default = null;
+            example = "/trap.js";
+            description = "Path of the JavaScript trap script (null: the daemon's default, `/trap.js`).";
+          };
+          beacon_path = mkOption {
+            type = types.nullOr types.str;
+            default = null;
+            example = "/api/beacon";
+            description = "Path of the trap's beacon; its hits are stored without the query string (null: the daemon's default, `/api/beacon`).";
+          };
         };
       };
     };

@@ -166,8 +166,16 @@ const UPSERT_ACCEPT_FACT: &str = "INSERT INTO daily_accepts (date, ua_id, accept
      ON CONFLICT (date, ua_id, accept_id, markdown_served) DO UPDATE SET count = count + excluded.count";
 const INSERT_RECENT: &str = "INSERT INTO recent_requests \
      (ts, ip, ua_id, path_id, method, status, bytes, referrer) \
-     VALUES (?1, (SELECT value FROM ips WHERE id = ?2), ?3, ?4, ?5, ?6, ?7, \
-             (SELECT value FROM referrers WHERE id = ?8))";
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+/// Ring rows per multi-row insert (8 parameters each).
+const RECENT_PER_STATEMENT: usize = 64;
+static INSERT_RECENT_MULTI: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; RECENT_PER_STATEMENT].join(", ");
+    format!(
+        "INSERT INTO recent_requests (ts, ip, ua_id, path_id, method, status, bytes, referrer) \
+         VALUES {rows}"
+    )
+});
 /// Keeps the newest `?1` rows (ids only grow: `AUTOINCREMENT`).
 const TRIM_RECENT: &str = "DELETE FROM recent_requests \
      WHERE id <= (SELECT max(id) FROM recent_requests) - ?1";
@@ -242,8 +250,16 @@ pub struct Reclassified {
     pub paths_checked: u64,
     /// User agents whose class, operator or rule changed (NULL → a class included).
     pub user_agents: Vec<AgentChange>,
-    /// Paths whose kind changed, counted per `(old kind, new kind)`.
-    pub paths: BTreeMap<(Option<String>, String), u64>,
+    /// Paths whose kind changed, counted per (old kind, new kind).
+    pub paths: Vec<KindChange>,
+}
+
+/// How many paths went from one kind to another.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct KindChange {
+    pub old_kind: Option<String>,
+    pub new_kind: String,
+    pub paths: u64,
 }
 
 /// One user agent whose stored classification changed.
@@ -258,6 +274,24 @@ pub struct AgentChange {
 }
 
 impl Reclassified {
+    /// Adds a later pass over the same database: the rows it looked at are the same, the
+    /// changes add up.
+    pub fn merge(&mut self, later: Reclassified) {
+        self.user_agents_checked = self.user_agents_checked.max(later.user_agents_checked);
+        self.paths_checked = self.paths_checked.max(later.paths_checked);
+        self.user_agents.extend(later.user_agents);
+        for change in later.paths {
+            match self
+                .paths
+                .iter_mut()
+                .find(|c| c.old_kind == change.old_kind && c.new_kind == change.new_kind)
+            {
+                Some(c) => c.paths += change.paths,
+                None => self.paths.push(change),
+            }
+        }
+    }
+
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
         self.user_agents.is_empty() && self.paths.is_empty()
@@ -500,6 +534,23 @@ impl HoneyDb {
         let mut pending = PendingIds::new();
         let mut escaped_values = 0u64;
         let mut ids: [Vec<i64>; 5] = Default::default();
+        let ring_cap = self.options.recent_requests.min(batch.recent_cap);
+        let ring = batch
+            .recent
+            .range(batch.recent.len().saturating_sub(ring_cap)..);
+        // The ring stores client and referrer as text: keep the texts its rows need.
+        let (mut ip_text, mut referrer_text) = (
+            vec![false; batch.ips.len()],
+            vec![false; batch.referrers.len()],
+        );
+        for row in ring.clone() {
+            ip_text[row.ip as usize] = true;
+            if let Some(r) = row.referrer {
+                referrer_text[r as usize] = true;
+            }
+        }
+        let mut ip_texts = Vec::new();
+        let mut referrer_texts = Vec::new();
         for (i, dim) in Dim::ALL.into_iter().enumerate() {
             let extra = match dim {
                 Dim::Ip => Extra::IpMode(&self.options.ip_mode),
@@ -512,11 +563,20 @@ impl HoneyDb {
                 dim,
                 dim.of(batch),
                 extra,
-                &self.caches[i],
-                i,
+                (&self.caches[i], i),
                 &mut pending,
+                match dim {
+                    Dim::Ip => &ip_text,
+                    Dim::Referrer => &referrer_text,
+                    _ => &[],
+                },
             )?;
             ids[i] = resolved.ids;
+            match dim {
+                Dim::Ip => ip_texts = resolved.texts,
+                Dim::Referrer => referrer_texts = resolved.texts,
+                _ => {}
+            }
             stats.new_values += resolved.new_values;
             escaped_values += resolved.new_escaped;
         }
@@ -629,8 +689,6 @@ impl HoneyDb {
             }
         }
         {
-            let cap = self.options.recent_requests.min(batch.recent_cap);
-            let skip = batch.recent.len().saturating_sub(cap);
             let methods: Vec<String> = {
                 let mut v = vec![String::new(); batch.methods.len()];
                 for (raw, &(local, _)) in &batch.methods.map {
@@ -638,18 +696,47 @@ impl HoneyDb {
                 }
                 v
             };
-            let mut insert = tx.prepare_cached(INSERT_RECENT)?;
-            for row in batch.recent.iter().skip(skip) {
-                insert.execute(params![
-                    row.ts,
-                    ip_ids[row.ip as usize],
-                    ua_ids[row.ua as usize],
-                    path_ids[row.path as usize],
+            let rows: Vec<_> = ring.collect();
+            let bind = |stmt: &mut rusqlite::CachedStatement<'_>,
+                        base: usize,
+                        row: &crate::batch::RecentRow|
+             -> rusqlite::Result<()> {
+                stmt.raw_bind_parameter(base + 1, row.ts)?;
+                stmt.raw_bind_parameter(
+                    base + 2,
+                    ip_texts[row.ip as usize].as_deref().unwrap_or_default(),
+                )?;
+                stmt.raw_bind_parameter(base + 3, ua_ids[row.ua as usize])?;
+                stmt.raw_bind_parameter(base + 4, path_ids[row.path as usize])?;
+                stmt.raw_bind_parameter(
+                    base + 5,
                     row.method.map(|m| methods[m as usize].as_str()),
-                    row.status,
+                )?;
+                stmt.raw_bind_parameter(base + 6, row.status)?;
+                stmt.raw_bind_parameter(
+                    base + 7,
                     row.bytes.map(|b| b.min(i64::MAX as u64) as i64),
-                    row.referrer.map(|r| referrer_ids[r as usize]),
-                ])?;
+                )?;
+                stmt.raw_bind_parameter(
+                    base + 8,
+                    row.referrer
+                        .and_then(|r| referrer_texts[r as usize].as_deref()),
+                )
+            };
+            let mut single = tx.prepare_cached(INSERT_RECENT)?;
+            let mut multi = tx.prepare_cached(&INSERT_RECENT_MULTI)?;
+            for chunk in rows.chunks(RECENT_PER_STATEMENT) {
+                if chunk.len() == RECENT_PER_STATEMENT {
+                    for (j, row) in chunk.iter().enumerate() {
+                        bind(&mut multi, j * 8, row)?;
+                    }
+                    multi.raw_execute()?;
+                } else {
+                    for row in chunk {
+                        bind(&mut single, 0, row)?;
+                        single.raw_execute()?;
+                    }
+                }
             }
             tx.prepare_cached(TRIM_RECENT)?
                 .execute([self.options.recent_requests as i64])?;
@@ -702,6 +789,8 @@ impl DateTexts {
 struct Resolved {
     /// Row id per batch-local id.
     ids: Vec<i64>,
+    /// Stored text per batch-local id, for the locals asked for (the ring's rows).
+    texts: Vec<Option<String>>,
     new_values: u64,
     new_escaped: u64,
 }
@@ -725,12 +814,13 @@ fn resolve_dim(
     dim: Dim,
     interner: &Interner,
     extra: Extra<'_>,
-    cache: &IdCache,
-    cache_index: usize,
+    (cache, cache_index): (&IdCache, usize),
     pending: &mut PendingIds,
+    keep_text: &[bool],
 ) -> rusqlite::Result<Resolved> {
     let mut out = Resolved {
         ids: vec![0; interner.len()],
+        texts: vec![None; keep_text.len()],
         new_values: 0,
         new_escaped: 0,
     };
@@ -775,6 +865,9 @@ fn resolve_dim(
             lower.execute(params![id, seen])?;
         }
         out.ids[local as usize] = id;
+        if keep_text.get(local as usize) == Some(&true) {
+            out.texts[local as usize] = Some(text.clone());
+        }
         // A young entry that stays right needs no update; others are added or promoted.
         if !young || seen < known_seen {
             pending.push((cache_index, text.into_boxed_str(), id, seen.min(known_seen)));
@@ -873,6 +966,7 @@ fn bring_up_to_date(
             "SELECT id, value, kind FROM paths WHERE kind IS NULL"
         })?;
         let mut update = tx.prepare("UPDATE paths SET kind = ?2 WHERE id = ?1")?;
+        let mut counts = BTreeMap::<(Option<String>, &'static str), u64>::new();
         let mut rows = select.query([])?;
         while let Some(row) = rows.next()? {
             out.paths_checked += 1;
@@ -881,9 +975,17 @@ fn bring_up_to_date(
             let new = path_kind(&value, trap).as_str();
             if kind.as_deref() != Some(new) {
                 update.execute(params![id, new])?;
-                *out.paths.entry((kind, new.to_owned())).or_insert(0) += 1;
+                *counts.entry((kind, new)).or_insert(0) += 1;
             }
         }
+        out.paths = counts
+            .into_iter()
+            .map(|((old_kind, new_kind), paths)| KindChange {
+                old_kind,
+                new_kind: new_kind.to_owned(),
+                paths,
+            })
+            .collect();
     }
     if paths_all {
         set_kv(PATH_KINDS_FINGERPRINT, &trap_fingerprint)?;
