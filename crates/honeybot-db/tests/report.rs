@@ -404,10 +404,12 @@ fn summary_tables_follow_the_facts_through_small_batches_and_reclassification() 
     drop(db);
 
     // A new trap path changes path kinds: the writer rebuilds the summaries on open.
-    let mut moved = DbOptions::default();
-    moved.trap = TrapPaths {
-        script: "/assets/main.css".to_owned(),
-        beacon: "/api/beacon".to_owned(),
+    let moved = DbOptions {
+        trap: TrapPaths {
+            script: "/assets/main.css".to_owned(),
+            beacon: "/api/beacon".to_owned(),
+        },
+        ..DbOptions::default()
     };
     let mut db = HoneyDb::open(&path, &moved).expect("open with other trap paths");
     db.reclassify().expect("reclassify");

@@ -286,7 +286,7 @@ pub fn markdown(
             .filter_map(|(id, a)| {
                 let (accept_markdown, markdown_served) =
                     accepts.get(&id).copied().unwrap_or((0, 0));
-                (accept_markdown > 0 || a.markdown_hits > 0 || a.llms_txt_hits > 0).then(|| {
+                (accept_markdown > 0 || a.markdown_hits > 0 || a.llms_txt_hits > 0).then_some(
                     MarkdownRow {
                         user_agent: a.user_agent,
                         class: a.class,
@@ -296,8 +296,8 @@ pub fn markdown(
                         md_url_hits: a.markdown_hits,
                         llms_txt_hits: a.llms_txt_hits,
                         hits: a.hits,
-                    }
-                })
+                    },
+                )
             })
             .collect();
         let weight = |m: &MarkdownRow| m.accept_markdown + m.md_url_hits + m.llms_txt_hits;

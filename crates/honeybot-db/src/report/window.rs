@@ -189,21 +189,21 @@ mod tests {
 
     #[test]
     fn last_days_counts_today_and_crosses_months_and_years() {
-        let w = Window::last_days(7, "2026-03-03").unwrap();
+        let w = Window::last_days(7, "2026-03-03").expect("window");
         assert_eq!(
             (w.since(), w.until()),
             (Some("2026-02-25"), Some("2026-03-03"))
         );
-        let w = Window::last_days(1, "2027-01-01").unwrap();
+        let w = Window::last_days(1, "2027-01-01").expect("window");
         assert_eq!(w.since(), Some("2027-01-01"));
-        let w = Window::last_days(3, "2027-01-01").unwrap();
+        let w = Window::last_days(3, "2027-01-01").expect("window");
         assert_eq!(w.since(), Some("2026-12-30"));
         assert_eq!(Window::last_days(0, "2027-01-01"), Err(WindowError::NoDays));
     }
 
     #[test]
     fn unix_bounds_cover_whole_utc_days() {
-        let w = Window::new(Some("1970-01-02"), Some("1970-01-02")).unwrap();
+        let w = Window::new(Some("1970-01-02"), Some("1970-01-02")).expect("window");
         assert_eq!(w.unix_bounds(), (Some(86_400), Some(2 * 86_400)));
         assert_eq!(date_of_unix(86_399), "1970-01-01");
         assert_eq!(date_of_unix(1_795_000_000), "2026-11-18");
