@@ -165,9 +165,9 @@ fn take<T>(mut rows: Vec<T>, limit: Option<usize>) -> Vec<T> {
 
 /// Every user agent with requests in the window, busiest first (`(ua_id, row)`).
 fn all_agents(conn: &Connection, window: &Window) -> rusqlite::Result<Vec<(i64, AgentRow)>> {
-    let (since, until) = window.bounds();
+    let split = window.month_split();
     conn.prepare_cached(sql::AGENTS)?
-        .query_map(params![since, until], |r| {
+        .query_map(rusqlite::params_from_iter(split.iter()), |r| {
             Ok((
                 r.get(16)?,
                 AgentRow {
@@ -348,10 +348,10 @@ pub fn not_found(
     limit: Option<usize>,
 ) -> Result<Vec<NotFoundRow>, DbError> {
     run(db, |conn| {
-        let (since, until) = window.bounds();
+        let split = window.month_split();
         let all: Vec<(String, Option<String>, u64, String, String)> = conn
             .prepare_cached(sql::NOT_FOUND)?
-            .query_map(params![since, until], |r| {
+            .query_map(rusqlite::params_from_iter(split.iter()), |r| {
                 Ok((r.get(0)?, r.get(1)?, count(r, 2)?, r.get(3)?, r.get(4)?))
             })?
             .collect::<rusqlite::Result<_>>()?;
@@ -390,24 +390,28 @@ pub fn hostile(
     run(db, |conn| {
         let (since, until) = window.bounds();
         let limit_sql = limit.map_or(-1, |n| n as i64);
+        let s = window.month_split();
         let clients: Vec<(i64, HostileRow)> = conn
             .prepare_cached(sql::HOSTILE)?
-            .query_map(params![since, until, limit_sql], |r| {
-                Ok((
-                    r.get(4)?,
-                    HostileRow {
-                        client: r.get(0)?,
-                        hits: 0,
-                        probe_hits: count(r, 1)?,
-                        other_hits: 0,
-                        user_agents: Vec::new(),
-                        probe_paths: Vec::new(),
-                        other_paths: Vec::new(),
-                        first_date: r.get(2)?,
-                        last_date: r.get(3)?,
-                    },
-                ))
-            })?
+            .query_map(
+                params![s[0], s[1], s[2], s[3], s[4], s[5], limit_sql],
+                |r| {
+                    Ok((
+                        r.get(4)?,
+                        HostileRow {
+                            client: r.get(0)?,
+                            hits: 0,
+                            probe_hits: count(r, 1)?,
+                            other_hits: 0,
+                            user_agents: Vec::new(),
+                            probe_paths: Vec::new(),
+                            other_paths: Vec::new(),
+                            first_date: r.get(2)?,
+                            last_date: r.get(3)?,
+                        },
+                    ))
+                },
+            )?
             .collect::<rusqlite::Result<_>>()?;
         let mut paths = conn.prepare_cached(
             "SELECT p.value, coalesce(p.kind = 'probe', 0), sum(d.count) AS n \

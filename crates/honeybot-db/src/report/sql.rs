@@ -10,7 +10,7 @@
 /// llms_txt_hits, markdown_hits, feed_hits, trap_hits, beacon_hits, probe_hits,
 /// not_found_hits, first_date, last_date, ua_id.
 macro_rules! agents_sql {
-    ($filter:literal) => {
+    ($source:expr) => {
         concat!(
             "SELECT u.value AS user_agent, u.class AS class, u.operator AS operator, \
                s.hits AS hits, s.page AS page_hits, s.asset AS asset_hits, \
@@ -29,27 +29,25 @@ macro_rules! agents_sql {
                  sum(CASE k.kind WHEN 'beacon' THEN k.count ELSE 0 END) AS beacon, \
                  sum(CASE k.kind WHEN 'probe' THEN k.count ELSE 0 END) AS probe, \
                  sum(CASE k.status WHEN 404 THEN k.count ELSE 0 END) AS nf, \
-                 min(k.date) AS first_date, max(k.date) AS last_date \
-               FROM daily_agent_kinds k WHERE ",
-            $filter,
-            " GROUP BY k.ua_id) AS s \
+                 min(k.first_date) AS first_date, max(k.last_date) AS last_date \
+               FROM (",
+            $source,
+            ") AS k GROUP BY k.ua_id) AS s \
              JOIN user_agents u ON u.id = s.ua_id"
         )
     };
 }
 
 /// Per user agent: requests whose `Accept` asked for Markdown, and how many of them nginx
-/// answered with a Markdown twin (`MarkdownServed:1`). Columns: ua_id, accept_markdown,
+/// answered with a Markdown twin (`MarkdownServed:1`; nginx serves a twin only to those). Columns: ua_id, accept_markdown,
 /// markdown_served.
 macro_rules! accepts_sql {
     ($filter:literal) => {
         concat!(
-            "SELECT a.ua_id AS ua_id, \
-               sum(CASE WHEN v.value LIKE '%text/markdown%' THEN a.count ELSE 0 END) \
-                 AS accept_markdown, \
+            "SELECT a.ua_id AS ua_id, sum(a.count) AS accept_markdown, \
                sum(CASE WHEN a.markdown_served = '1' THEN a.count ELSE 0 END) AS markdown_served \
-             FROM daily_accepts a JOIN accept_values v ON v.id = a.accept_id \
-             WHERE ",
+             FROM accept_values v JOIN daily_accepts a ON a.accept_id = v.id \
+             WHERE v.value LIKE '%text/markdown%' AND ",
             $filter,
             " GROUP BY a.ua_id"
         )
@@ -59,15 +57,15 @@ macro_rules! accepts_sql {
 /// Per path answered 404: hits, first and last date. Columns: path, kind, hits,
 /// first_date, last_date.
 macro_rules! not_found_sql {
-    ($filter:literal) => {
+    ($source:expr) => {
         concat!(
             "SELECT p.value AS path, p.kind AS kind, s.hits AS hits, \
                s.first_date AS first_date, s.last_date AS last_date \
              FROM (SELECT n.path_id AS path_id, sum(n.count) AS hits, \
-                 min(n.date) AS first_date, max(n.date) AS last_date \
-               FROM daily_paths n WHERE n.status = 404 AND ",
-            $filter,
-            " GROUP BY n.path_id) AS s \
+                 min(n.first_date) AS first_date, max(n.last_date) AS last_date \
+               FROM (",
+            $source,
+            ") AS n GROUP BY n.path_id) AS s \
              JOIN paths p ON p.id = s.path_id"
         )
     };
@@ -76,15 +74,15 @@ macro_rules! not_found_sql {
 /// Per client that asked for exploit-probe paths: probe hits, first and last probe date.
 /// Columns: client, probe_hits, first_date, last_date, ip_id.
 macro_rules! hostile_sql {
-    ($filter:literal) => {
+    ($source:expr) => {
         concat!(
             "SELECT i.value AS client, s.probe AS probe_hits, \
                s.first_date AS first_date, s.last_date AS last_date, i.id AS ip_id \
              FROM (SELECT c.ip_id AS ip_id, sum(c.count) AS probe, \
-                 min(c.date) AS first_date, max(c.date) AS last_date \
-               FROM daily_client_probes c WHERE ",
-            $filter,
-            " GROUP BY c.ip_id HAVING probe > 0) AS s \
+                 min(c.first_date) AS first_date, max(c.last_date) AS last_date \
+               FROM (",
+            $source,
+            ") AS c GROUP BY c.ip_id HAVING probe > 0) AS s \
              JOIN ips i ON i.id = s.ip_id"
         )
     };
@@ -105,18 +103,66 @@ macro_rules! trends_sql {
     };
 }
 
+/// Rows `(ua_id, kind, status, count, first_date, last_date)` of a window: its whole months
+/// (`?5`..`?6`, `YYYY-MM`) from `monthly_agent_kinds`, its partial edge months day by day
+/// (`?1`..`?2` and `?3`..`?4`); see `Window::month_split`.
+macro_rules! agent_kinds_window {
+    () => {
+        "SELECT ua_id, kind, status, count, date AS first_date, date AS last_date \
+           FROM daily_agent_kinds WHERE date BETWEEN ?1 AND ?2 \
+         UNION ALL SELECT ua_id, kind, status, count, date, date \
+           FROM daily_agent_kinds WHERE date BETWEEN ?3 AND ?4 \
+         UNION ALL SELECT ua_id, kind, status, count, first_date, last_date \
+           FROM monthly_agent_kinds WHERE month BETWEEN ?5 AND ?6"
+    };
+}
+/// As a constant, for the summary.
+pub(crate) const AGENT_KINDS_WINDOW: &str = agent_kinds_window!();
+
 pub(crate) const AGENTS: &str = concat!(
-    agents_sql!("k.date BETWEEN ?1 AND ?2"),
+    agents_sql!(agent_kinds_window!()),
     " ORDER BY s.hits DESC, u.value"
 );
 pub(crate) const ACCEPTS: &str = accepts_sql!("a.date BETWEEN ?1 AND ?2");
+/// `(path_id, count, first_date, last_date)` of 404 answers in a window (as above).
+macro_rules! not_found_window {
+    () => {
+        "SELECT path_id, count, date AS first_date, date AS last_date \
+           FROM daily_paths WHERE status = 404 AND date BETWEEN ?1 AND ?2 \
+         UNION ALL SELECT path_id, count, date, date \
+           FROM daily_paths WHERE status = 404 AND date BETWEEN ?3 AND ?4 \
+         UNION ALL SELECT path_id, count, first_date, last_date \
+           FROM monthly_paths WHERE status = 404 AND month BETWEEN ?5 AND ?6"
+    };
+}
+
+/// `(ip_id, count, first_date, last_date)` of probe requests in a window (as above).
+macro_rules! probes_window {
+    () => {
+        "SELECT ip_id, count, date AS first_date, date AS last_date \
+           FROM daily_client_probes WHERE date BETWEEN ?1 AND ?2 \
+         UNION ALL SELECT ip_id, count, date, date \
+           FROM daily_client_probes WHERE date BETWEEN ?3 AND ?4 \
+         UNION ALL SELECT ip_id, count, first_date, last_date \
+           FROM monthly_client_probes WHERE month BETWEEN ?5 AND ?6"
+    };
+}
+
+/// `(path_id, status, count)` of every request in a window (as above).
+pub(crate) const PATHS_WINDOW: &str = "SELECT path_id, status, count FROM daily_paths \
+       WHERE status >= 0 AND date BETWEEN ?1 AND ?2 \
+     UNION ALL SELECT path_id, status, count FROM daily_paths \
+       WHERE status >= 0 AND date BETWEEN ?3 AND ?4 \
+     UNION ALL SELECT path_id, status, count FROM monthly_paths \
+       WHERE status >= 0 AND month BETWEEN ?5 AND ?6";
+
 pub(crate) const NOT_FOUND: &str = concat!(
-    not_found_sql!("n.date BETWEEN ?1 AND ?2"),
+    not_found_sql!(not_found_window!()),
     " ORDER BY s.hits DESC, p.value"
 );
 pub(crate) const HOSTILE: &str = concat!(
-    hostile_sql!("c.date BETWEEN ?1 AND ?2"),
-    " ORDER BY s.probe DESC, i.value LIMIT ?3"
+    hostile_sql!(probes_window!()),
+    " ORDER BY s.probe DESC, i.value LIMIT ?7"
 );
 pub(crate) const TRENDS: &str = concat!(trends_sql!("k.date BETWEEN ?1 AND ?2"), " ORDER BY 1, 2");
 
@@ -125,7 +171,9 @@ macro_rules! views_sql {
     () => {
         concat!(
             "CREATE VIEW v_agents AS ",
-            $crate::report::sql::agents_sql!("1"),
+            $crate::report::sql::agents_sql!(
+                "SELECT ua_id, kind, status, count, first_date, last_date FROM monthly_agent_kinds"
+            ),
             ";\n",
             "CREATE VIEW v_ai AS SELECT operator, user_agent, class, hits, robots_txt_hits, \
                llms_txt_hits, markdown_hits, page_hits, trap_hits, beacon_hits, first_date, \
@@ -147,10 +195,14 @@ macro_rules! views_sql {
              WHERE a.accept_markdown > 0 OR g.markdown_hits > 0 OR g.llms_txt_hits > 0;\n",
             "CREATE VIEW v_404 AS SELECT CASE kind WHEN 'probe' THEN 'probe' ELSE 'missing' END \
                AS category, * FROM (",
-            $crate::report::sql::not_found_sql!("1"),
+            $crate::report::sql::not_found_sql!(
+                "SELECT path_id, count, first_date, last_date FROM monthly_paths WHERE status = 404"
+            ),
             ");\n",
             "CREATE VIEW v_hostile AS ",
-            $crate::report::sql::hostile_sql!("1"),
+            $crate::report::sql::hostile_sql!(
+                "SELECT ip_id, count, first_date, last_date FROM monthly_client_probes"
+            ),
             ";\n",
             "CREATE VIEW v_trends AS ",
             $crate::report::sql::trends_sql!("1"),

@@ -5,10 +5,14 @@
 //!   path kind (`''` while a path is unclassified) and status; the agent reports, `trends`
 //!   and the summary's mixes read it instead of the fact table (a few thousand rows a day
 //!   instead of one per client and path);
+//! - `monthly_agent_kinds (month, ua_id, kind, status, count, first_date, last_date)`: the
+//!   same per month, kept by triggers on `daily_agent_kinds`; a window reads whole months
+//!   here and only its partial edge months day by day;
 //! - `daily_paths (status, date, path_id, count)`: requests per status, day and path; the
 //!   `404` report and the summary's top paths;
 //! - `daily_client_probes (date, ip_id, count)`: exploit-probe requests per day and client;
-//!   the `hostile` report.
+//!   the `hostile` report;
+//! - `monthly_paths`, `monthly_client_probes`: the monthly roll-ups of the two above.
 //!
 //! A path's kind lives in `paths`, so when a kind changes (reclassification, a new trap
 //! path) a trigger marks the summaries stale (`kv_store` key [`STALE_KEY`]); the next
@@ -30,6 +34,33 @@ macro_rules! summaries_sql {
     count  INTEGER NOT NULL,
     PRIMARY KEY (date, ua_id, kind, status)
 ) WITHOUT ROWID;
+CREATE TABLE monthly_agent_kinds (
+    month      TEXT    NOT NULL,
+    ua_id      INTEGER NOT NULL REFERENCES user_agents(id),
+    kind       TEXT    NOT NULL,
+    status     INTEGER NOT NULL,
+    count      INTEGER NOT NULL,
+    first_date TEXT    NOT NULL,
+    last_date  TEXT    NOT NULL,
+    PRIMARY KEY (month, ua_id, kind, status)
+) WITHOUT ROWID;
+CREATE TRIGGER daily_agent_kinds_monthly_insert AFTER INSERT ON daily_agent_kinds BEGIN
+    INSERT INTO monthly_agent_kinds (month, ua_id, kind, status, count, first_date, last_date)
+    VALUES (substr(NEW.date, 1, 7), NEW.ua_id, NEW.kind, NEW.status, NEW.count, NEW.date, NEW.date)
+    ON CONFLICT (month, ua_id, kind, status) DO UPDATE SET count = count + excluded.count,
+        first_date = min(first_date, excluded.first_date),
+        last_date = max(last_date, excluded.last_date);
+END;
+CREATE TRIGGER daily_agent_kinds_monthly_update AFTER UPDATE OF count ON daily_agent_kinds BEGIN
+    UPDATE monthly_agent_kinds SET count = count + NEW.count - OLD.count
+     WHERE month = substr(NEW.date, 1, 7) AND ua_id = NEW.ua_id AND kind = NEW.kind
+       AND status = NEW.status;
+END;
+CREATE TRIGGER daily_agent_kinds_monthly_delete AFTER DELETE ON daily_agent_kinds BEGIN
+    UPDATE monthly_agent_kinds SET count = count - OLD.count
+     WHERE month = substr(OLD.date, 1, 7) AND ua_id = OLD.ua_id AND kind = OLD.kind
+       AND status = OLD.status;
+END;
 CREATE TABLE daily_paths (
     status  INTEGER NOT NULL,
     date    TEXT    NOT NULL,
@@ -43,6 +74,54 @@ CREATE TABLE daily_client_probes (
     count INTEGER NOT NULL,
     PRIMARY KEY (date, ip_id)
 ) WITHOUT ROWID;
+CREATE TABLE monthly_paths (
+    status  INTEGER NOT NULL,
+    month   TEXT    NOT NULL,
+    path_id INTEGER NOT NULL REFERENCES paths(id),
+    count   INTEGER NOT NULL,
+    first_date TEXT NOT NULL,
+    last_date  TEXT NOT NULL,
+    PRIMARY KEY (status, month, path_id)
+) WITHOUT ROWID;
+CREATE TRIGGER daily_paths_monthly_insert AFTER INSERT ON daily_paths BEGIN
+    INSERT INTO monthly_paths (status, month, path_id, count, first_date, last_date)
+    VALUES (NEW.status, substr(NEW.date, 1, 7), NEW.path_id, NEW.count, NEW.date, NEW.date)
+    ON CONFLICT (status, month, path_id) DO UPDATE SET count = count + excluded.count,
+        first_date = min(first_date, excluded.first_date),
+        last_date = max(last_date, excluded.last_date);
+END;
+CREATE TRIGGER daily_paths_monthly_update AFTER UPDATE OF count ON daily_paths BEGIN
+    UPDATE monthly_paths SET count = count + NEW.count - OLD.count
+     WHERE status = NEW.status AND month = substr(NEW.date, 1, 7) AND path_id = NEW.path_id;
+END;
+CREATE TRIGGER daily_paths_monthly_delete AFTER DELETE ON daily_paths BEGIN
+    UPDATE monthly_paths SET count = count - OLD.count
+     WHERE status = OLD.status AND month = substr(OLD.date, 1, 7) AND path_id = OLD.path_id;
+END;
+CREATE TABLE monthly_client_probes (
+    month      TEXT    NOT NULL,
+    ip_id      INTEGER NOT NULL REFERENCES ips(id),
+    count      INTEGER NOT NULL,
+    first_date TEXT    NOT NULL,
+    last_date  TEXT    NOT NULL,
+    PRIMARY KEY (month, ip_id)
+) WITHOUT ROWID;
+CREATE TRIGGER daily_client_probes_monthly_insert AFTER INSERT ON daily_client_probes BEGIN
+    INSERT INTO monthly_client_probes (month, ip_id, count, first_date, last_date)
+    VALUES (substr(NEW.date, 1, 7), NEW.ip_id, NEW.count, NEW.date, NEW.date)
+    ON CONFLICT (month, ip_id) DO UPDATE SET count = count + excluded.count,
+        first_date = min(first_date, excluded.first_date),
+        last_date = max(last_date, excluded.last_date);
+END;
+CREATE TRIGGER daily_client_probes_monthly_update AFTER UPDATE OF count ON daily_client_probes BEGIN
+    UPDATE monthly_client_probes SET count = count + NEW.count - OLD.count
+     WHERE month = substr(NEW.date, 1, 7) AND ip_id = NEW.ip_id;
+END;
+CREATE TRIGGER daily_client_probes_monthly_delete AFTER DELETE ON daily_client_probes BEGIN
+    UPDATE monthly_client_probes SET count = count - OLD.count
+     WHERE month = substr(OLD.date, 1, 7) AND ip_id = OLD.ip_id;
+END;
+CREATE INDEX daily_accepts_accept ON daily_accepts (accept_id, date);
 CREATE TRIGGER daily_logs_summaries_insert AFTER INSERT ON daily_logs BEGIN
     INSERT INTO daily_agent_kinds (date, ua_id, kind, status, count)
     VALUES (NEW.date, NEW.ua_id,
@@ -115,8 +194,12 @@ pub(crate) fn refresh_if_stale(conn: &Connection) -> rusqlite::Result<bool> {
     if fresh(conn)? {
         return Ok(false);
     }
+    // The monthly roll-up follows `daily_agent_kinds` through its own triggers.
     conn.execute_batch(
-        "DELETE FROM daily_agent_kinds;
+        "DELETE FROM monthly_agent_kinds;
+         DELETE FROM monthly_paths;
+         DELETE FROM monthly_client_probes;
+         DELETE FROM daily_agent_kinds;
          DELETE FROM daily_paths;
          DELETE FROM daily_client_probes;
          INSERT INTO daily_agent_kinds (date, ua_id, kind, status, count)

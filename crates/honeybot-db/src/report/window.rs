@@ -73,6 +73,43 @@ impl Window {
         )
     }
 
+    /// The window cut for the monthly roll-ups: two day ranges (the partial months at its
+    /// edges) and the range of whole months (`YYYY-MM`) between them; empty ranges have
+    /// their start after their end. Bind as `?1..?6` of `sql::AGENT_KINDS_WINDOW`.
+    pub(crate) fn month_split(&self) -> [String; 6] {
+        let (since, until) = self.bounds();
+        // The first whole month starts on or after `since`; the last ends on or before `until`.
+        let first_full = match self.since.as_deref() {
+            None => "0000-00".to_owned(),
+            Some(d) if &d[8..] == "01" => d[..7].to_owned(),
+            Some(d) => next_month(&d[..7]),
+        };
+        let last_full = match self.until.as_deref() {
+            None => "9999-99".to_owned(),
+            Some(d) if civil_from_days(days_from_civil(d) + 1)[8..] == *"01" => d[..7].to_owned(),
+            Some(d) => prev_month(&d[..7]),
+        };
+        if first_full > last_full {
+            // No whole month: the window day by day.
+            return [
+                since.to_owned(),
+                until.to_owned(),
+                "1".to_owned(),
+                "0".to_owned(),
+                "1".to_owned(),
+                "0".to_owned(),
+            ];
+        }
+        [
+            since.to_owned(),
+            format!("{first_full}-00"),
+            format!("{last_full}-99"),
+            until.to_owned(),
+            first_full,
+            last_full,
+        ]
+    }
+
     /// The window as Unix seconds `[start, end)` in UTC (for `first_seen` columns).
     pub(crate) fn unix_bounds(&self) -> (Option<i64>, Option<i64>) {
         (
@@ -96,6 +133,30 @@ pub fn today_utc() -> String {
 /// `YYYY-MM-DD` of a Unix time (UTC).
 pub(crate) fn date_of_unix(secs: i64) -> String {
     civil_from_days(secs.div_euclid(86_400))
+}
+
+fn next_month(month: &str) -> String {
+    let (y, m): (i64, i64) = (
+        month[..4].parse().unwrap_or(0),
+        month[5..].parse().unwrap_or(1),
+    );
+    if m == 12 {
+        format!("{:04}-01", y + 1)
+    } else {
+        format!("{y:04}-{:02}", m + 1)
+    }
+}
+
+fn prev_month(month: &str) -> String {
+    let (y, m): (i64, i64) = (
+        month[..4].parse().unwrap_or(0),
+        month[5..].parse().unwrap_or(1),
+    );
+    if m == 1 {
+        format!("{:04}-12", y - 1)
+    } else {
+        format!("{y:04}-{:02}", m - 1)
+    }
 }
 
 fn check_date(text: &str) -> Result<String, WindowError> {
@@ -199,6 +260,60 @@ mod tests {
         let w = Window::last_days(3, "2027-01-01").expect("window");
         assert_eq!(w.since(), Some("2026-12-30"));
         assert_eq!(Window::last_days(0, "2027-01-01"), Err(WindowError::NoDays));
+    }
+
+    #[test]
+    fn month_split_reads_whole_months_from_the_roll_up_and_edges_by_day() {
+        let split =
+            |s: Option<&str>, u: Option<&str>| Window::new(s, u).expect("window").month_split();
+        assert_eq!(
+            split(Some("2026-01-15"), Some("2026-04-10")),
+            [
+                "2026-01-15",
+                "2026-02-00",
+                "2026-03-99",
+                "2026-04-10",
+                "2026-02",
+                "2026-03"
+            ]
+        );
+        assert_eq!(
+            split(Some("2026-01-01"), Some("2026-02-28")),
+            [
+                "2026-01-01",
+                "2026-01-00",
+                "2026-02-99",
+                "2026-02-28",
+                "2026-01",
+                "2026-02"
+            ]
+        );
+        assert_eq!(
+            split(Some("2025-12-02"), Some("2026-01-30")),
+            ["2025-12-02", "2026-01-30", "1", "0", "1", "0"]
+        );
+        assert_eq!(
+            split(None, None),
+            [
+                "0000-00-00",
+                "0000-00-00",
+                "9999-99-99",
+                "9999-99-99",
+                "0000-00",
+                "9999-99"
+            ]
+        );
+        assert_eq!(
+            split(Some("2026-12-31"), None),
+            [
+                "2026-12-31",
+                "2027-01-00",
+                "9999-99-99",
+                "9999-99-99",
+                "2027-01",
+                "9999-99"
+            ]
+        );
     }
 
     #[test]
