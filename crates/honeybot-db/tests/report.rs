@@ -416,6 +416,7 @@ fn summary_tables_follow_the_facts_through_small_batches_and_reclassification() 
     drop(db);
     let db = HoneyDb::open_read_only(&path, &moved).expect("open");
     summaries_match_facts(&db);
+    monthly_match_daily(&db);
     let agents = report::agents(&db, &Window::all(), None).expect("agents");
     let css: i64 = db
         .connection()
@@ -496,4 +497,141 @@ fn views_answer_like_the_reports_over_the_whole_history() {
         report::summary(&db, 1).expect("s").requests as i64
     );
     assert!(count("SELECT count(*) FROM v_first_seen WHERE what = 'user_agent'") > 0);
+}
+
+/// Three months of traffic (2026-10-20 to 2026-12-10), facts repeated across batches.
+fn months_log() -> String {
+    let mut log = String::new();
+    let start = 20_i64; // day of October
+    for n in 0..52 {
+        let (month, day) = match start + n {
+            d @ 1..=31 => ("Oct", d),
+            d @ 32..=61 => ("Nov", d - 31),
+            d => ("Dec", d - 61),
+        };
+        for (ip, path, status, ua) in [
+            ("192.0.2.1", "/", 200, FIREFOX),
+            ("192.0.2.1", "/api/beacon?n=1", 204, FIREFOX),
+            ("198.51.100.7", "/robots.txt", 200, GPTBOT),
+            ("198.51.100.7", "/gone/", 404, GPTBOT),
+            ("203.0.113.9", "/.env", 404, SCANNER),
+        ] {
+            for _ in 0..=(n % 3) {
+                log += &format!(
+                    "{ip} - - [{day:02}/{month}/2026:10:00:00 +0000] \"GET {path} HTTP/1.1\" \
+                     {status} 1 \"-\" \"{ua}\"\n"
+                );
+            }
+        }
+    }
+    log
+}
+
+#[test]
+fn windows_across_months_agree_with_the_facts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("honeybot.db");
+    let mut options = ImportOptions::new("months.log");
+    options.batch_lines = 50;
+    import_into(&path, &months_log(), &options);
+    let db = HoneyDb::open_read_only(&path, &DbOptions::default()).expect("open");
+    summaries_match_facts(&db);
+    let conn = db.connection();
+    let facts = |ua: &str, since: &str, until: &str| -> (u64, Option<String>, Option<String>) {
+        conn.query_row(
+            "SELECT coalesce(sum(d.count), 0), min(d.date), max(d.date) FROM daily_logs d \
+             JOIN user_agents u ON u.id = d.ua_id WHERE u.value = ?1 AND d.date BETWEEN ?2 AND ?3",
+            rusqlite::params![ua, since, until],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?)),
+        )
+        .expect("facts")
+    };
+    for (since, until) in [
+        ("2026-10-25", "2026-12-03"), // partial, whole November, partial
+        ("2026-10-01", "2026-11-30"), // whole months only
+        ("2026-11-01", "2026-11-15"), // within one month
+        ("2026-10-31", "2026-11-01"), // across a month boundary, no whole month
+        ("2026-12-10", "2026-12-10"), // the last day
+        ("2026-09-01", "2027-01-31"), // beyond the data at both ends
+    ] {
+        let w = window(Some(since), Some(until));
+        let agents = report::agents(&db, &w, None).expect("agents");
+        for ua in [FIREFOX, GPTBOT, SCANNER] {
+            let (hits, first, last) = facts(ua, since, until);
+            let row = agents.iter().find(|a| a.user_agent == ua);
+            assert_eq!(row.map_or(0, |a| a.hits), hits, "{ua} {since}..{until}");
+            if let Some(a) = row {
+                assert_eq!(
+                    (Some(a.first_date.clone()), Some(a.last_date.clone())),
+                    (first, last)
+                );
+            }
+        }
+        let summary = report::summary_in(&db, &w, 10).expect("summary");
+        let total: u64 = [FIREFOX, GPTBOT, SCANNER]
+            .iter()
+            .map(|ua| facts(ua, since, until).0)
+            .sum();
+        assert_eq!(summary.requests, total, "{since}..{until}");
+        let days: i64 = conn
+            .query_row(
+                "SELECT count(DISTINCT date) FROM daily_logs WHERE date BETWEEN ?1 AND ?2",
+                [since, until],
+                |r| r.get(0),
+            )
+            .expect("days");
+        assert_eq!(summary.days, days as u64, "{since}..{until}");
+        let gone = report::not_found(&db, &w, None).expect("404");
+        let gone_hits = gone
+            .iter()
+            .find(|r| r.path == "/gone/")
+            .map_or(0, |r| r.hits);
+        assert_eq!(
+            gone_hits,
+            facts(GPTBOT, since, until).0 / 2,
+            "{since}..{until}"
+        );
+        let hostile = report::hostile(&db, &w, None).expect("hostile");
+        assert_eq!(
+            hostile.first().map_or(0, |h| h.probe_hits),
+            facts(SCANNER, since, until).0
+        );
+    }
+    monthly_match_daily(&db);
+}
+
+/// Monthly roll-ups equal the daily summaries they are made of.
+fn monthly_match_daily(db: &HoneyDb) {
+    let conn = db.connection();
+    let diff: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM (SELECT substr(date, 1, 7), ua_id, kind, status, sum(count), \
+               min(date), max(date) FROM daily_agent_kinds GROUP BY 1, 2, 3, 4 \
+             EXCEPT SELECT month, ua_id, kind, status, count, first_date, last_date \
+               FROM monthly_agent_kinds)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("diff");
+    assert_eq!(diff, 0);
+    let diff: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM (SELECT status, substr(date, 1, 7), path_id, sum(count) \
+               FROM daily_paths GROUP BY 1, 2, 3 \
+             EXCEPT SELECT status, month, path_id, count FROM monthly_paths)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("diff");
+    assert_eq!(diff, 0);
+    let diff: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM (SELECT substr(date, 1, 7), ip_id, sum(count) \
+               FROM daily_client_probes GROUP BY 1, 2 \
+             EXCEPT SELECT month, ip_id, count FROM monthly_client_probes)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("diff");
+    assert_eq!(diff, 0);
 }
