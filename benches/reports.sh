@@ -5,6 +5,9 @@
 #   benches/reports.sh              # 365 days x ~50 k requests/day (~18 M lines)
 #   benches/reports.sh --days 30    # a quick run
 #   BENCH_KEEP=1 benches/reports.sh # keep the log and the DB (path printed)
+#   BENCH_DIR=/tmp/honeybot-reports-bench.XXXX benches/reports.sh
+#                                   # re-measure the reports and GoAccess on a kept log and
+#                                   # DB (no generation, no import), e.g. after a query change
 #
 # Steps: generate the log (benches/gen-busy-log.py), import it with `honeybot ingest`,
 # then time each report (JSON, default --limit 50) over the whole history and over the last
@@ -32,25 +35,34 @@ echo "==> building honeybot (release)" >&2
 cargo build --release --locked -p honeybot >&2
 bin=$target/release/honeybot
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/honeybot-reports-bench.XXXXXX")
-if [ -z "${BENCH_KEEP:-}" ]; then trap 'rm -rf "$work"' EXIT; else echo "keeping $work" >&2; fi
+if [ -n "${BENCH_DIR:-}" ]; then
+  work=$BENCH_DIR
+  [ -f "$work/busy.log" ] && [ -f "$work/busy.db" ] || { echo "no busy.log/busy.db in $work" >&2; exit 1; }
+else
+  work=$(mktemp -d "${TMPDIR:-/tmp}/honeybot-reports-bench.XXXXXX")
+  if [ -z "${BENCH_KEEP:-}" ]; then trap 'rm -rf "$work"' EXIT; else echo "keeping $work" >&2; fi
+fi
 log=$work/busy.log
 db=$work/busy.db
 
 ms() { echo $(( ($2 - $1) / 1000000 )); }
 now() { date +%s%N; }
 
-t0=$(now)
-python3 benches/gen-busy-log.py --days "$days" > "$log"
-t1=$(now)
-lines=$(wc -l < "$log")
-echo "generated $lines lines ($(du -h "$log" | cut -f1)) in $(ms "$t0" "$t1") ms"
+if [ -z "${BENCH_DIR:-}" ]; then
+  t0=$(now)
+  python3 benches/gen-busy-log.py --days "$days" > "$log"
+  t1=$(now)
+  lines=$(wc -l < "$log")
+  echo "generated $lines lines ($(du -h "$log" | cut -f1)) in $(ms "$t0" "$t1") ms"
 
-t0=$(now)
-"$bin" ingest --db "$db" --format json "$log" > "$work/ingest.json"
-t1=$(now)
-import_ms=$(ms "$t0" "$t1")
-echo "imported in $import_ms ms ($(( lines * 1000 / (import_ms + 1) )) lines/s); DB $(du -h "$db" | cut -f1)"
+  t0=$(now)
+  "$bin" ingest --db "$db" --format json "$log" > "$work/ingest.json"
+  t1=$(now)
+  import_ms=$(ms "$t0" "$t1")
+  echo "imported in $import_ms ms ($(( lines * 1000 / (import_ms + 1) )) lines/s); DB $(du -h "$db" | cut -f1)"
+else
+  echo "re-using $log ($(wc -l < "$log") lines) and $db"
+fi
 python3 - "$db" <<'PY'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
@@ -70,8 +82,8 @@ best() { # best-of-3 wall ms of one report
   echo "$b"
 }
 
-s=$(now); "$bin" report summary --db "$db" --until 0001-01-01 --format json > /dev/null; e=$(now)
-echo "process start-up + empty report: $(ms "$s" "$e") ms"
+s=$(now); "$bin" report agents --db "$db" --since 9999-01-01 --format json > /dev/null; e=$(now)
+echo "process start-up + open + an empty window: $(ms "$s" "$e") ms"
 printf '%-9s %12s %12s\n' report "year ms" "30 days ms"
 worst=0
 for r in summary agents ai js markdown robots 404 hostile new trends; do

@@ -94,11 +94,11 @@ macro_rules! trends_sql {
     ($filter:literal) => {
         concat!(
             "SELECT k.date AS date, coalesce(u.class, 'unclassified') AS class, \
-               sum(k.count) AS hits \
-             FROM daily_agent_kinds k JOIN user_agents u ON u.id = k.ua_id \
-             WHERE ",
+               sum(k.n) AS hits \
+             FROM (SELECT date, ua_id, sum(count) AS n FROM daily_agent_kinds WHERE ",
             $filter,
-            " GROUP BY k.date, coalesce(u.class, 'unclassified')"
+            " GROUP BY date, ua_id) AS k JOIN user_agents u ON u.id = k.ua_id \
+             GROUP BY k.date, coalesce(u.class, 'unclassified')"
         )
     };
 }
@@ -149,12 +149,13 @@ macro_rules! probes_window {
 }
 
 /// `(path_id, status, count)` of every request in a window (as above).
+/// (The statuses come first in the keys: `status IN (...)` lets the day ranges seek.)
 pub(crate) const PATHS_WINDOW: &str = "SELECT path_id, status, count FROM daily_paths \
-       WHERE status >= 0 AND date BETWEEN ?1 AND ?2 \
+       WHERE status IN (SELECT DISTINCT status FROM monthly_paths) AND date BETWEEN ?1 AND ?2 \
      UNION ALL SELECT path_id, status, count FROM daily_paths \
-       WHERE status >= 0 AND date BETWEEN ?3 AND ?4 \
+       WHERE status IN (SELECT DISTINCT status FROM monthly_paths) AND date BETWEEN ?3 AND ?4 \
      UNION ALL SELECT path_id, status, count FROM monthly_paths \
-       WHERE status >= 0 AND month BETWEEN ?5 AND ?6";
+       WHERE month BETWEEN ?5 AND ?6";
 
 pub(crate) const NOT_FOUND: &str = concat!(
     not_found_sql!(not_found_window!()),
@@ -164,7 +165,7 @@ pub(crate) const HOSTILE: &str = concat!(
     hostile_sql!(probes_window!()),
     " ORDER BY s.probe DESC, i.value LIMIT ?7"
 );
-pub(crate) const TRENDS: &str = concat!(trends_sql!("k.date BETWEEN ?1 AND ?2"), " ORDER BY 1, 2");
+pub(crate) const TRENDS: &str = concat!(trends_sql!("date BETWEEN ?1 AND ?2"), " ORDER BY 1, 2");
 
 /// Schema revision 3's views: the report queries over the whole history.
 macro_rules! views_sql {
