@@ -991,6 +991,8 @@ fn bring_up_to_date(
     if paths_all {
         set_kv(PATH_KINDS_FINGERPRINT, &trap_fingerprint)?;
     }
+    // Changed kinds mark the report summaries stale (a trigger); rebuild them here.
+    crate::report::summaries::refresh_if_stale(tx)?;
     Ok(out)
 }
 

@@ -49,7 +49,22 @@ pub(crate) const REVISIONS: &[Revision] = &[
         compat: 1,
         sql: V2,
     },
+    // 3: the report views (`v_agents`, `v_ai`, `v_js`, ...; the text is the reports' own
+    // queries, see report/sql.rs), the summary tables and triggers of report/summaries.rs, and
+    // the index the per-client reports need. Additive: the triggers keep the summaries
+    // whichever release writes.
+    Revision {
+        revision: 3,
+        compat: 1,
+        sql: V3,
+    },
 ];
+
+const V3: &str = concat!(
+    "CREATE INDEX daily_logs_ip ON daily_logs (ip_id, date);\n",
+    crate::report::summaries::summaries_sql!(),
+    crate::report::sql::views_sql!()
+);
 
 /// Tables every HoneyDB file has since revision 1: how a file without an application id is
 /// recognised.

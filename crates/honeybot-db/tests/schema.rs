@@ -228,10 +228,26 @@ fn migrates_a_version_1_database_with_data() {
             &path,
             "SELECT group_concat(revision || ':' || program, ' ') FROM schema_revisions"
         ),
-        format!(
-            "1:earlier release 2:honeybot-db {}",
-            env!("CARGO_PKG_VERSION")
-        )
+        std::iter::once("1:earlier release".to_owned())
+            .chain(
+                (2..=honeybot_db::SCHEMA_REVISION)
+                    .map(|r| format!("{r}:honeybot-db {}", env!("CARGO_PKG_VERSION")))
+            )
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    // Revision 3's report summaries were built from the migrated facts.
+    assert_eq!(
+        query::<i64>(&path, "SELECT sum(count) FROM daily_agent_kinds"),
+        query::<i64>(&path, "SELECT sum(count) FROM daily_logs")
+    );
+    assert_eq!(
+        query::<i64>(
+            &path,
+            "SELECT count(*) FROM daily_agent_kinds WHERE kind = ''"
+        ),
+        0,
+        "summaries rebuilt with the kinds set on upgrade"
     );
     assert_eq!(query::<i64>(&path, "PRAGMA user_version"), 1);
     assert_eq!(

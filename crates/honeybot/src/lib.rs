@@ -5,6 +5,7 @@
 mod demo;
 mod ingest;
 mod reclassify;
+pub mod report;
 pub mod sanitize;
 
 use std::path::PathBuf;
@@ -27,6 +28,8 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Import the bundled sample log and print a summary of what it holds.
     Demo(DemoArgs),
+    /// Reports over HoneyDB: summary, agents, ai, js, markdown, robots, 404, hostile, new, trends.
+    Report(report::ReportArgs),
     /// Recompute every stored user agent's class and operator and every path's kind (with
     /// your `--agents` rules and trap paths), and print what changed.
     Reclassify(ReclassifyArgs),
@@ -149,6 +152,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Ingest(args) => ingest::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Reclassify(args) => reclassify::run(&args),
     }
 }
