@@ -1,9 +1,11 @@
 //! The `honeybot` command line: `honeybot ingest` imports access logs into HoneyDB exactly
-//! once, `honeybot demo` imports the bundled sample log and prints what it found.
+//! once, `honeybot demo` imports the bundled sample log and prints what it found,
+//! `honeybot watch` shows the requests live as the ingester records them.
 
 mod demo;
 mod ingest;
 pub mod sanitize;
+mod watch;
 
 use std::path::PathBuf;
 
@@ -24,6 +26,8 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Import the bundled sample log and print a summary of what it holds.
     Demo(DemoArgs),
+    /// A live terminal dashboard of the requests HoneyDB records (`q` quits).
+    Watch(WatchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -59,6 +63,16 @@ pub struct DemoArgs {
     pub db: PathBuf,
 }
 
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The HoneyDB file (read only; the ingester fills it).
+    #[arg(long, default_value = "honeybot.db")]
+    pub db: PathBuf,
+    /// Panics after the first frame: how the tests check that the terminal is restored.
+    #[arg(long, hide = true)]
+    pub panic_after_draw: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Text,
@@ -81,6 +95,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Ingest(args) => ingest::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Watch(args) => watch::run(&args),
     }
 }
 

@@ -1,0 +1,223 @@
+//! Reads the dashboard's data from HoneyDB, read-only: the `recent_requests` ring the
+//! ingester writes in the same transaction as its counts (polled by `id > last_seen`, and
+//! only when `PRAGMA data_version` says another connection committed), and the day's
+//! panels from the daily tables. Raw strings leave here; [`super::state`] escapes them.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use super::state::{MarkdownReader, Panels, Request, Tally};
+
+/// Why the dashboard cannot read a database.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("no HoneyDB at {0} (create it with `honeybot ingest` or the honeybot-ingest service)")]
+    Missing(PathBuf),
+    #[error(
+        "{0} has no recent-requests ring (table recent_requests): it was written by an older \
+         Honeybot; run the current `honeybot ingest` or honeybot-ingest on it once"
+    )]
+    NoRing(PathBuf),
+    #[error("cannot read {path}")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+}
+
+/// How many rows a panel lists.
+pub const PANEL_ROWS: usize = 8;
+
+const RING_COLUMNS: &str = "SELECT r.id, r.ts, coalesce(r.ip, ''), coalesce(r.method, ''), r.status, \
+      coalesce(u.value, ''), u.class, u.operator, \
+     coalesce(p.value, ''), p.kind \
+     FROM recent_requests r \
+     LEFT JOIN user_agents u ON u.id = r.ua_id \
+     LEFT JOIN paths p ON p.id = r.path_id";
+
+/// A read-only connection to one HoneyDB.
+#[derive(Debug)]
+pub struct Source {
+    conn: Connection,
+    path: PathBuf,
+    data_version: Option<i64>,
+}
+
+impl Source {
+    /// Opens `path` read-only (a member of the honeybot group may read but not write it).
+    pub fn open(path: &Path) -> Result<Source, SourceError> {
+        if !path.exists() {
+            return Err(SourceError::Missing(path.to_owned()));
+        }
+        let sql = |source| SourceError::Sqlite {
+            path: path.to_owned(),
+            source,
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sql)?;
+        conn.busy_timeout(Duration::from_secs(2)).map_err(sql)?;
+        let has_ring: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'recent_requests')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(sql)?;
+        if !has_ring {
+            return Err(SourceError::NoRing(path.to_owned()));
+        }
+        Ok(Source {
+            conn,
+            path: path.to_owned(),
+            data_version: None,
+        })
+    }
+
+    fn err(&self, source: rusqlite::Error) -> SourceError {
+        SourceError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Whether another connection committed since the last call (true the first time).
+    /// One cheap pragma; no table is read.
+    pub fn changed(&mut self) -> Result<bool, SourceError> {
+        let v: i64 = self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let changed = self.data_version != Some(v);
+        self.data_version = Some(v);
+        Ok(changed)
+    }
+
+    /// The newest `limit` requests of the ring, oldest first.
+    pub fn newest(&self, limit: usize) -> Result<Vec<Request>, SourceError> {
+        let sql = format!("SELECT * FROM ({RING_COLUMNS} ORDER BY r.id DESC LIMIT ?1) ORDER BY 1");
+        self.rows(&sql, params![limit as i64])
+    }
+
+    /// Requests with a ring id above `last_seen`, oldest first, at most `limit`.
+    pub fn after(&self, last_seen: i64, limit: usize) -> Result<Vec<Request>, SourceError> {
+        let sql = format!("{RING_COLUMNS} WHERE r.id > ?1 ORDER BY r.id LIMIT ?2");
+        self.rows(&sql, params![last_seen, limit as i64])
+    }
+
+    fn rows(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<Request>, SourceError> {
+        let run = || -> rusqlite::Result<Vec<Request>> {
+            let mut stmt = self.conn.prepare_cached(sql)?;
+            let rows = stmt.query_map(args, |r| {
+                Ok(Request {
+                    id: r.get(0)?,
+                    ts: r.get(1)?,
+                    client: r.get(2)?,
+                    method: r.get(3)?,
+                    status: r
+                        .get::<_, Option<i64>>(4)?
+                        .and_then(|s| u16::try_from(s).ok())
+                        .unwrap_or(0),
+                    user_agent: r.get(5)?,
+                    class: r.get(6)?,
+                    operator: r.get(7)?,
+                    path: r.get(8)?,
+                    path_kind: r.get(9)?,
+                })
+            })?;
+            rows.collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// The figures of the newest day in the history; `now` (Unix seconds) sets the window
+    /// of the requests-per-minute figure.
+    pub fn panels(&self, now: i64) -> Result<Panels, SourceError> {
+        self.panels_inner(now).map_err(|e| self.err(e))
+    }
+
+    fn panels_inner(&self, now: i64) -> rusqlite::Result<Panels> {
+        let c = &self.conn;
+        let ip_mode: Option<String> = c
+            .query_row(
+                "SELECT CAST(value AS TEXT) FROM kv_store WHERE key = 'ip_mode'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let per_minute: i64 = c
+            .prepare_cached("SELECT count(*) FROM recent_requests WHERE ts > ?1")?
+            .query_row([now - 60], |r| r.get(0))?;
+        // The primary key of daily_logs starts with the date: max() is one index step.
+        let day: Option<String> = c.query_row("SELECT max(date) FROM daily_logs", [], |r| r.get(0))?;
+        let Some(day) = day else {
+            return Ok(Panels {
+                per_minute: per_minute as u64,
+                ip_mode,
+                ..Panels::default()
+            });
+        };
+        let (requests_today, clients_today): (i64, i64) = c
+            .prepare_cached(
+                "SELECT coalesce(sum(count), 0), count(DISTINCT ip_id) FROM daily_logs WHERE date = ?1",
+            )?
+            .query_row([&day], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let tallies = |sql: &str| -> rusqlite::Result<Vec<Tally>> {
+            let mut stmt = c.prepare_cached(sql)?;
+            let rows = stmt.query_map(params![day, PANEL_ROWS as i64], |r| {
+                Ok(Tally {
+                    name: r.get(0)?,
+                    hits: r.get::<_, i64>(1)? as u64,
+                })
+            })?;
+            rows.collect()
+        };
+        let js_executors = tallies(
+            "SELECT u.value, sum(d.count) AS n FROM daily_logs d \
+             JOIN paths p ON p.id = d.path_id JOIN user_agents u ON u.id = d.ua_id \
+             WHERE d.date = ?1 AND p.kind = 'beacon' \
+             GROUP BY d.ua_id ORDER BY n DESC, u.value LIMIT ?2",
+        )?;
+        let ai_operators = tallies(
+            "SELECT coalesce(u.operator, 'unknown operator'), sum(d.count) AS n FROM daily_logs d \
+             JOIN user_agents u ON u.id = d.ua_id \
+             WHERE d.date = ?1 AND u.class IN ('ai-crawler', 'ai-assistant') \
+             GROUP BY u.operator ORDER BY n DESC, 1 LIMIT ?2",
+        )?;
+        let markdown_readers = {
+            let mut stmt = c.prepare_cached(
+                "SELECT u.value, sum(a) AS by_accept, sum(p) AS by_path FROM ( \
+                   SELECT ua_id, count AS a, 0 AS p FROM daily_accepts \
+                    WHERE date = ?1 AND markdown_served = '1' \
+                   UNION ALL \
+                   SELECT d.ua_id, 0, d.count FROM daily_logs d JOIN paths p ON p.id = d.path_id \
+                    WHERE d.date = ?1 AND p.kind IN ('markdown', 'llms') \
+                 ) JOIN user_agents u ON u.id = ua_id \
+                 GROUP BY ua_id ORDER BY by_accept + by_path DESC, u.value LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![day, PANEL_ROWS as i64], |r| {
+                Ok(MarkdownReader {
+                    user_agent: r.get(0)?,
+                    by_accept: r.get::<_, i64>(1)? as u64,
+                    by_path: r.get::<_, i64>(2)? as u64,
+                })
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        Ok(Panels {
+            day: Some(day),
+            requests_today: requests_today as u64,
+            clients_today: clients_today as u64,
+            per_minute: per_minute as u64,
+            ip_mode,
+            js_executors,
+            markdown_readers,
+            ai_operators,
+        })
+    }
+}
