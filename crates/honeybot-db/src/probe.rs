@@ -184,7 +184,11 @@ fn normalise(path: &str) -> String {
     }
     let mut last_slash = false;
     for c in decoded.chars() {
-        let c = if c == '\\' { '/' } else { c.to_ascii_lowercase() };
+        let c = if c == '\\' {
+            '/'
+        } else {
+            c.to_ascii_lowercase()
+        };
         if c == '/' && last_slash {
             continue;
         }
@@ -242,7 +246,10 @@ mod tests {
             ("/phpmyadmin/index.php", ProbeKind::Admin),
             ("/backup.sql", ProbeKind::Admin),
             ("/HNAP1/", ProbeKind::Exploit),
-            ("/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php", ProbeKind::Exploit),
+            (
+                "/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php",
+                ProbeKind::Exploit,
+            ),
             ("/static/../../etc/passwd", ProbeKind::Traversal),
             ("/%2e%2e/%2e%2e/etc/passwd", ProbeKind::Traversal),
         ] {
@@ -275,7 +282,15 @@ mod tests {
 
     #[test]
     fn hostile_bytes_do_not_panic() {
-        for path in ["%", "%4", "%zz", "/%ff%fe", "/\u{202e}.env", "?/.env", "#/.git"] {
+        for path in [
+            "%",
+            "%4",
+            "%zz",
+            "/%ff%fe",
+            "/\u{202e}.env",
+            "?/.env",
+            "#/.git",
+        ] {
             let _ = probe_kind(path);
         }
         assert_eq!(probe_kind("?/.env"), None);
