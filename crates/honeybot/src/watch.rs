@@ -59,7 +59,13 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<()> {
     let _screen = Screen::enter()?;
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))
         .context("cannot start drawing on the terminal")?;
-    event_loop(&mut term, &mut source, &mut state, &stop, args.panic_after_draw)
+    event_loop(
+        &mut term,
+        &mut source,
+        &mut state,
+        &stop,
+        args.panic_after_draw,
+    )
 }
 
 fn event_loop(

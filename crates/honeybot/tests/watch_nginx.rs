@@ -26,14 +26,17 @@ fn modules_dir() -> PathBuf {
 /// `@name@` replaced by its value, the way `modules/nginx.nix` renders the file.
 fn render(file: &str, vars: &[(&str, &str)]) -> String {
     let path = modules_dir().join(file);
-    let mut text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let mut text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     for (name, value) in vars {
         let placeholder = format!("@{name}@");
         assert!(text.contains(&placeholder), "{file} has no {placeholder}");
         text = text.replace(&placeholder, value);
     }
-    assert!(!text.contains('@'), "{file}: a placeholder was not rendered");
+    assert!(
+        !text.contains('@'),
+        "{file}: a placeholder was not rendered"
+    );
     text
 }
 
@@ -101,7 +104,10 @@ impl Nginx {
             &dir.join("trap.js"),
             &render("trap.js", &[("beaconPath", BEACON_PATH)]),
         );
-        let http = render("http.conf", &[("accessLog", &format!("{d}/logs/access.log"))]);
+        let http = render(
+            "http.conf",
+            &[("accessLog", &format!("{d}/logs/access.log"))],
+        );
         let server = render(
             "trap.conf",
             &[
@@ -317,11 +323,7 @@ fn markdown_twin_is_served_to_who_asks_for_it() {
         assert_eq!(r.header("vary"), Some("Accept"), "{page}");
     }
     let r = nginx.get("/docs/guide.html", "agent/1.0", md);
-    assert_eq!(
-        (r.status, r.body.as_str()),
-        (200, "# The guide\n"),
-        "{r:?}"
-    );
+    assert_eq!((r.status, r.body.as_str()), (200, "# The guide\n"), "{r:?}");
 
     // The same pages for a browser: HTML, and caches are told it depends on Accept.
     let r = nginx.get("/", "browser/1.0", "text/html,*/*;q=0.8");
@@ -349,8 +351,9 @@ fn markdown_twin_is_served_to_who_asks_for_it() {
     // The log records who asked for Markdown, with the path they asked for.
     let log = nginx.access_log();
     assert!(
-        log.lines().any(|l| l.contains("\"GET /docs/guide.html HTTP/1.1\" 200")
-            && l.ends_with("MarkdownServed:1")),
+        log.lines()
+            .any(|l| l.contains("\"GET /docs/guide.html HTTP/1.1\" 200")
+                && l.ends_with("MarkdownServed:1")),
         "{log}"
     );
 }
@@ -417,7 +420,10 @@ fn a_browser_running_the_page_hits_the_beacon_a_plain_fetch_does_not() {
 
     // A script that fetches the page (and even trap.js) but runs nothing.
     assert_eq!(nginx.get("/", "python-requests/2.32", "*/*").status, 200);
-    assert_eq!(nginx.get(TRAP_PATH, "python-requests/2.32", "*/*").status, 200);
+    assert_eq!(
+        nginx.get(TRAP_PATH, "python-requests/2.32", "*/*").status,
+        200
+    );
     // A marker request: once it is in the log, everything before it is too (one worker).
     assert_eq!(nginx.get("/marker", "marker/1.0", "*/*").status, 404);
     wait_until("the marker in the access log", || {

@@ -31,9 +31,20 @@ pub enum SourceError {
 /// How many rows a panel lists.
 pub const PANEL_ROWS: usize = 8;
 
+/// How a panel names a user agent: the token its class was decided by (`GPTBot`), or the
+/// whole string when a heuristic decided it (browsers) or it is not classified yet.
+const AGENT_LABEL: &str = "CASE WHEN u.class_rule IS NOT NULL AND u.class_rule NOT LIKE 'heuristic:%' \
+     THEN u.class_rule ELSE u.value END";
+
+/// The token a user agent was classified by, when it was a token of the table (not a
+/// heuristic such as `heuristic:browser`).
+fn agent_name(class_rule: Option<String>) -> Option<String> {
+    class_rule.filter(|r| !r.starts_with("heuristic:") && !r.is_empty())
+}
+
 const RING_COLUMNS: &str = "SELECT r.id, r.ts, coalesce(r.ip, ''), coalesce(r.method, ''), r.status, \
       coalesce(u.value, ''), u.class, u.operator, \
-     coalesce(p.value, ''), p.kind \
+     coalesce(p.value, ''), p.kind, u.class_rule \
      FROM recent_requests r \
      LEFT JOIN user_agents u ON u.id = r.ua_id \
      LEFT JOIN paths p ON p.id = r.path_id";
@@ -128,6 +139,7 @@ impl Source {
                     operator: r.get(7)?,
                     path: r.get(8)?,
                     path_kind: r.get(9)?,
+                    agent: agent_name(r.get(10)?),
                 })
             })?;
             rows.collect()
@@ -154,7 +166,8 @@ impl Source {
             .prepare_cached("SELECT count(*) FROM recent_requests WHERE ts > ?1")?
             .query_row([now - 60], |r| r.get(0))?;
         // The primary key of daily_logs starts with the date: max() is one index step.
-        let day: Option<String> = c.query_row("SELECT max(date) FROM daily_logs", [], |r| r.get(0))?;
+        let day: Option<String> =
+            c.query_row("SELECT max(date) FROM daily_logs", [], |r| r.get(0))?;
         let Some(day) = day else {
             return Ok(Panels {
                 per_minute: per_minute as u64,
@@ -177,12 +190,12 @@ impl Source {
             })?;
             rows.collect()
         };
-        let js_executors = tallies(
-            "SELECT u.value, sum(d.count) AS n FROM daily_logs d \
+        let js_executors = tallies(&format!(
+            "SELECT {AGENT_LABEL}, sum(d.count) AS n FROM daily_logs d \
              JOIN paths p ON p.id = d.path_id JOIN user_agents u ON u.id = d.ua_id \
              WHERE d.date = ?1 AND p.kind = 'beacon' \
-             GROUP BY d.ua_id ORDER BY n DESC, u.value LIMIT ?2",
-        )?;
+             GROUP BY d.ua_id ORDER BY n DESC, u.value LIMIT ?2"
+        ))?;
         let ai_operators = tallies(
             "SELECT coalesce(u.operator, 'unknown operator'), sum(d.count) AS n FROM daily_logs d \
              JOIN user_agents u ON u.id = d.ua_id \
@@ -190,16 +203,16 @@ impl Source {
              GROUP BY u.operator ORDER BY n DESC, 1 LIMIT ?2",
         )?;
         let markdown_readers = {
-            let mut stmt = c.prepare_cached(
-                "SELECT u.value, sum(a) AS by_accept, sum(p) AS by_path FROM ( \
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {AGENT_LABEL}, sum(a) AS by_accept, sum(p) AS by_path FROM ( \
                    SELECT ua_id, count AS a, 0 AS p FROM daily_accepts \
                     WHERE date = ?1 AND markdown_served = '1' \
                    UNION ALL \
                    SELECT d.ua_id, 0, d.count FROM daily_logs d JOIN paths p ON p.id = d.path_id \
                     WHERE d.date = ?1 AND p.kind IN ('markdown', 'llms') \
                  ) JOIN user_agents u ON u.id = ua_id \
-                 GROUP BY ua_id ORDER BY by_accept + by_path DESC, u.value LIMIT ?2",
-            )?;
+                 GROUP BY ua_id ORDER BY by_accept + by_path DESC, u.value LIMIT ?2"
+            ))?;
             let rows = stmt.query_map(params![day, PANEL_ROWS as i64], |r| {
                 Ok(MarkdownReader {
                     user_agent: r.get(0)?,

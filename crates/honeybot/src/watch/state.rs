@@ -24,6 +24,8 @@ pub struct Request {
     /// `user_agents.class`; `None` when not classified yet.
     pub class: Option<String>,
     pub operator: Option<String>,
+    /// The token the class was decided by (`GPTBot`), when a token of the table decided it.
+    pub agent: Option<String>,
 }
 
 impl Request {
@@ -39,6 +41,7 @@ impl Request {
             user_agent: clean(&raw.user_agent),
             class: raw.class.as_deref().map(clean),
             operator: raw.operator.as_deref().map(clean),
+            agent: raw.agent.as_deref().map(clean),
             ..raw
         }
     }
@@ -202,6 +205,7 @@ mod tests {
             user_agent: ua.into(),
             class: Some("browser".into()),
             operator: None,
+            agent: None,
         }
     }
 
@@ -209,7 +213,11 @@ mod tests {
     fn ring_keeps_the_newest_and_ignores_repeats() {
         let mut s = State::new("db", 3);
         s.backfill((1..=2).map(|i| req(i, "a")));
-        assert_eq!(s.arrived((1..=5).map(|i| req(i, "a"))), 3, "1 and 2 were there");
+        assert_eq!(
+            s.arrived((1..=5).map(|i| req(i, "a"))),
+            3,
+            "1 and 2 were there"
+        );
         assert_eq!(s.seen_since_start, 3);
         assert_eq!(s.last_seen, 5);
         let ids: Vec<i64> = s.newest(10).map(|r| r.id).collect();

@@ -48,7 +48,10 @@ pub fn draw(frame: &mut Frame<'_>, state: &State) {
 fn header_lines(state: &State) -> Vec<Line<'static>> {
     let p = &state.panels;
     let bold = Style::new().add_modifier(Modifier::BOLD);
-    let mode = p.ip_mode.clone().unwrap_or_else(|| "not recorded yet".into());
+    let mode = p
+        .ip_mode
+        .clone()
+        .unwrap_or_else(|| "not recorded yet".into());
     let day = p.day.clone().unwrap_or_else(|| "no requests yet".into());
     vec![
         Line::from(vec![
@@ -127,7 +130,6 @@ fn request_row(r: &Request) -> Row<'static> {
     } else {
         Style::new()
     };
-    let ua_style = if r.is_ai() { ai_style() } else { Style::new() };
     Row::new(vec![
         Line::raw(clock(r.ts)),
         Line::raw(r.client.clone()),
@@ -137,8 +139,29 @@ fn request_row(r: &Request) -> Row<'static> {
             Span::raw(format!("{} ", r.method)),
             Span::styled(r.path.clone(), path_style),
         ]),
-        Line::styled(r.user_agent.clone(), ua_style),
+        agent_line(r),
     ])
+}
+
+/// The user agent: the token that classified it first (bold; magenta for AI agents), then
+/// the whole string, dimmed when a token already names it.
+fn agent_line(r: &Request) -> Line<'static> {
+    let name_style = if r.is_ai() {
+        ai_style()
+    } else {
+        Style::new().add_modifier(Modifier::BOLD)
+    };
+    match &r.agent {
+        Some(agent) => Line::from(vec![
+            Span::styled(agent.clone(), name_style),
+            Span::styled(
+                format!(" {}", r.user_agent),
+                Style::new().fg(Color::DarkGray),
+            ),
+        ]),
+        None if r.is_ai() => Line::styled(r.user_agent.clone(), ai_style()),
+        None => Line::raw(r.user_agent.clone()),
+    }
 }
 
 fn draw_stream(frame: &mut Frame<'_>, area: Rect, state: &State) {
@@ -237,16 +260,48 @@ mod tests {
             user_agent: ua.into(),
             class: class.map(Into::into),
             operator: None,
+            agent: None,
         }
     }
 
     fn state() -> State {
         let mut s = State::new("/var/lib/honeybot/honeybot.db", 100);
         s.arrived([
-            req(1, "Mozilla/5.0 Firefox/133.0", Some("browser"), "/", "page", 200),
-            req(2, "Mozilla/5.0 Firefox/133.0", Some("browser"), "/api/beacon", "beacon", 204),
-            req(3, "GPTBot/1.2", Some("ai-crawler"), "/blog/post.html", "page", 200),
-            req(4, "zgrab/0.x\x1b]52;c;aGk=\x07\u{202e}", Some("scanner"), "/.env", "probe", 404),
+            req(
+                1,
+                "Mozilla/5.0 Firefox/133.0",
+                Some("browser"),
+                "/",
+                "page",
+                200,
+            ),
+            req(
+                2,
+                "Mozilla/5.0 Firefox/133.0",
+                Some("browser"),
+                "/api/beacon",
+                "beacon",
+                204,
+            ),
+            Request {
+                agent: Some("GPTBot".into()),
+                ..req(
+                    3,
+                    "Mozilla/5.0 AppleWebKit/537.36 (compatible; GPTBot/1.2)",
+                    Some("ai-crawler"),
+                    "/blog/post.html",
+                    "page",
+                    200,
+                )
+            },
+            req(
+                4,
+                "zgrab/0.x\x1b]52;c;aGk=\x07\u{202e}",
+                Some("scanner"),
+                "/.env",
+                "probe",
+                404,
+            ),
             req(5, "curl/8.5", None, "/boom", "page", 502),
         ]);
         s.panels = Panels {
@@ -312,7 +367,7 @@ mod tests {
             "5 new since start",
             "12:00:03",
             "198.51.100.3",
-            "GPTBot/1.2",
+            "GPTBot Mozilla/5.0 AppleWebKit",
             "JS executors today",
             "3 Mozilla/5.0 Firefox/133.0",
             "Markdown readers today",
@@ -338,7 +393,12 @@ mod tests {
         let buf = render(&state(), 160, 30);
         let at = |needle: &str| buf[find(&buf, needle)].clone();
         assert_eq!(at("AI-C").fg, Color::Magenta, "AI badge");
-        assert_eq!(at("GPTBot/1.2").fg, Color::Magenta, "AI agent's row");
+        assert_eq!(at("GPTBot ").fg, Color::Magenta, "AI agent's name");
+        assert_eq!(
+            at("Mozilla/5.0 AppleWebKit").fg,
+            Color::DarkGray,
+            "named: full string dimmed"
+        );
         assert_eq!(at("/api/beacon").bg, Color::Yellow, "beacon hit");
         assert_eq!(at("SCAN").fg, Color::DarkGray);
         assert_eq!(at("----").fg, Color::DarkGray, "unclassified");
@@ -346,7 +406,10 @@ mod tests {
         let status_at = |path: &str, status: &str| {
             let (_, y) = find(&buf, path);
             let line = &text(&buf)[usize::from(y)];
-            let x = line.find(&format!(" {status} ")).expect("status on the row") + 1;
+            let x = line
+                .find(&format!(" {status} "))
+                .expect("status on the row")
+                + 1;
             buf[(line[..x].chars().count() as u16, y)].fg
         };
         assert_eq!(status_at("/blog/post.html", "200"), Color::Green);
@@ -369,7 +432,10 @@ mod tests {
     fn a_short_screen_shows_the_newest_rows() {
         let buf = render(&state(), 160, 8); // header 2 + footer 1 + borders 2 + column header 1
         let screen = text(&buf).join("\n");
-        assert!(screen.contains("/boom") && screen.contains("/.env"), "{screen}");
+        assert!(
+            screen.contains("/boom") && screen.contains("/.env"),
+            "{screen}"
+        );
         assert!(!screen.contains("/blog/post.html"), "{screen}");
     }
 
