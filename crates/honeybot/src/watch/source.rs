@@ -234,3 +234,168 @@ impl Source {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use honeybot_db::{DbOptions, HoneyDb, ImportOptions, import};
+
+    use super::*;
+
+    const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:145.0) Gecko/20100101 Firefox/145.0";
+    const GPTBOT: &str = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)";
+    const CLAUDE: &str = "Mozilla/5.0 (compatible; ClaudeBot/1.0; +claudebot@anthropic.com)";
+
+    fn line(ip: &str, sec: u32, path: &str, status: u16, ua: &str, accept: &str) -> String {
+        let md = u8::from(accept.contains("text/markdown"));
+        format!(
+            "{ip} - - [05/Dec/2026:12:00:{sec:02} +0000] \"GET {path} HTTP/1.1\" {status} 100 \"-\" \
+             \"{ua}\" Accept:\"{accept}\" MarkdownServed:{md}\n"
+        )
+    }
+
+    /// A real HoneyDB written by the real importer (which fills the ring and the kinds).
+    fn db(dir: &Path, lines: &[String]) -> PathBuf {
+        let path = dir.join("honeybot.db");
+        let mut db = HoneyDb::open(&path, &DbOptions::default()).expect("open db");
+        import(
+            &mut db,
+            lines.concat().as_bytes(),
+            &ImportOptions::new(format!("test-{}", lines.len())),
+            |_| {},
+        )
+        .expect("import");
+        path
+    }
+
+    fn day() -> Vec<String> {
+        vec![
+            line("192.0.2.1", 0, "/", 200, FIREFOX, "text/html"),
+            line("192.0.2.1", 1, "/trap.js", 200, FIREFOX, "*/*"),
+            line("192.0.2.1", 2, "/api/beacon?n=abc", 204, FIREFOX, "image/*"),
+            line("192.0.2.1", 3, "/api/beacon?n=def", 204, FIREFOX, "image/*"),
+            line(
+                "198.51.100.2",
+                4,
+                "/",
+                200,
+                GPTBOT,
+                "text/markdown, text/html",
+            ),
+            line(
+                "198.51.100.2",
+                5,
+                "/post.html",
+                200,
+                GPTBOT,
+                "text/markdown",
+            ),
+            line("198.51.100.3", 6, "/llms.txt", 200, CLAUDE, "*/*"),
+            line("198.51.100.3", 7, "/post.md", 200, CLAUDE, "*/*"),
+            line("203.0.113.9", 8, "/.env", 404, "curl/8.11.0", "*/*"),
+        ]
+    }
+
+    #[test]
+    fn panels_count_the_day_from_the_real_tables() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = db(tmp.path(), &day());
+        let source = Source::open(&path).expect("open source");
+        let ts_last = 1_796_472_008; // 2026-12-05 12:00:08 UTC
+        let p = source.panels(ts_last).expect("panels");
+        assert_eq!(p.day.as_deref(), Some("2026-12-05"));
+        assert_eq!((p.requests_today, p.clients_today), (9, 4));
+        assert_eq!(p.ip_mode.as_deref(), Some("full"));
+        assert_eq!(p.per_minute, 9, "all nine in the minute before {ts_last}");
+        assert_eq!(source.panels(ts_last + 3600).expect("panels").per_minute, 0);
+        assert_eq!(
+            p.js_executors,
+            [Tally {
+                name: FIREFOX.into(),
+                hits: 2
+            }],
+            "beacon hits, nonces stripped into one path"
+        );
+        assert_eq!(
+            p.markdown_readers,
+            [
+                MarkdownReader {
+                    user_agent: "ClaudeBot".into(),
+                    by_accept: 0,
+                    by_path: 2
+                },
+                MarkdownReader {
+                    user_agent: "GPTBot".into(),
+                    by_accept: 2,
+                    by_path: 0
+                },
+            ]
+        );
+        let ops: Vec<(&str, u64)> = p
+            .ai_operators
+            .iter()
+            .map(|t| (t.name.as_str(), t.hits))
+            .collect();
+        assert_eq!(ops, [("Anthropic", 2), ("OpenAI", 2)]);
+    }
+
+    #[test]
+    fn ring_is_read_in_order_and_polled_by_id() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = db(tmp.path(), &day());
+        let mut source = Source::open(&path).expect("open source");
+        assert!(source.changed().expect("data_version"), "first call");
+        assert!(
+            !source.changed().expect("data_version"),
+            "nothing committed"
+        );
+
+        let newest = source.newest(3).expect("newest");
+        let paths: Vec<&str> = newest.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(paths, ["/llms.txt", "/post.md", "/.env"], "oldest first");
+        let last = newest[2].clone();
+        assert_eq!(
+            (last.status, last.client.as_str(), last.class.as_deref()),
+            (404, "203.0.113.9", Some("script"))
+        );
+        assert_eq!(last.path_kind.as_deref(), Some("probe"));
+        assert_eq!(last.agent.as_deref(), Some("curl"));
+        let beacon = source.after(0, 100).expect("after")[2].clone();
+        assert_eq!(
+            (beacon.path.as_str(), beacon.path_kind.as_deref()),
+            ("/api/beacon", Some("beacon"))
+        );
+        assert!(source.after(last.id, 100).expect("after").is_empty());
+
+        // Another connection commits: the version moves, and only the new rows come.
+        let more = [line("192.0.2.7", 9, "/new", 200, FIREFOX, "text/html")];
+        let mut db = HoneyDb::open(&path, &DbOptions::default()).expect("open db");
+        import(
+            &mut db,
+            more.concat().as_bytes(),
+            &ImportOptions::new("more"),
+            |_| {},
+        )
+        .expect("import");
+        assert!(source.changed().expect("data_version"));
+        let new = source.after(last.id, 100).expect("after");
+        assert_eq!(new.len(), 1);
+        assert_eq!(new[0].path, "/new");
+        assert_eq!(new[0].agent, None, "a browser has no token: shown whole");
+    }
+
+    #[test]
+    fn missing_file_and_old_schema_are_clear_errors() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let missing = tmp.path().join("nope.db");
+        let err = Source::open(&missing).expect_err("missing");
+        assert!(err.to_string().contains("no HoneyDB at"), "{err}");
+        assert!(!missing.exists(), "not created");
+
+        let old = tmp.path().join("old.db");
+        Connection::open(&old)
+            .and_then(|c| c.execute_batch("CREATE TABLE daily_logs (date TEXT)"))
+            .expect("old db");
+        let err = Source::open(&old).expect_err("no ring");
+        assert!(err.to_string().contains("no recent-requests ring"), "{err}");
+    }
+}
