@@ -189,7 +189,7 @@ static BUILTIN_CLASSIFIER: LazyLock<Arc<Classifier>> = LazyLock::new(|| {
 static BOT_SIGN: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used)]
     Regex::new(
-        r"(?i)(?:bot\b|\bbot|robot|crawl|spider|scrap|slurp|fetcher|archiver|indexer|checker|scanner|validator|https?://|\bwww\.|[a-z0-9._-]+@[a-z0-9-]+\.[a-z])",
+        r"(?i)(?:bot\b|\bbot|robot|crawl|spider|scrap|slurp|fetcher|archiv|indexer|checker|validator|https?://|\bwww\.|[a-z0-9._-]+(?:@|\[at\]|\(at\))[a-z0-9-]+\.[a-z]|\b[a-z0-9-]{2,}\.(?:com|net|org|io|ai|dev|app|co|info|nu|gy|ly|fr|de|uk)\b)",
     )
     .expect("valid regex")
 });
@@ -384,7 +384,7 @@ fn looks_like_browser(ua: &str) -> bool {
     else {
         return false;
     };
-    rest.contains(" (")
+    rest.contains('(')
         && [
             "AppleWebKit/",
             "Gecko/",
@@ -609,6 +609,137 @@ mod tests {
         assert_eq!(path_kind("/b?z", &custom), PathKind::Beacon);
         assert_eq!(path_kind("/trap.js", &custom), PathKind::Asset);
         assert_ne!(custom.fingerprint(), t.fingerprint());
+    }
+
+    #[test]
+    fn the_longest_token_wins_applebot_extended_over_applebot() {
+        let apple = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.1.1 Safari/605.1.15 (Applebot/0.1; +http://www.apple.com/go/applebot)";
+        assert_eq!(class(apple), (Class::Search, Some("Apple".into())));
+        assert_eq!(
+            class("Applebot-Extended/1.0"),
+            (Class::AiCrawler, Some("Apple".into()))
+        );
+        // Case does not matter; a token inside a longer word does not match.
+        assert_eq!(class("applebot/0.3").0, Class::Search);
+        assert_ne!(class("NotApplebotX/1.0").0, Class::Search);
+    }
+
+    #[test]
+    fn chatgpt_user_is_an_assistant_and_gptbot_a_crawler() {
+        let user = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; ChatGPT-User/1.0; +https://openai.com/bot";
+        let crawler = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)";
+        assert_eq!(class(user), (Class::AiAssistant, Some("OpenAI".into())));
+        assert_eq!(class(crawler), (Class::AiCrawler, Some("OpenAI".into())));
+        assert_eq!(
+            class("Mozilla/5.0 (compatible; OAI-SearchBot/1.0; +https://openai.com/searchbot)").0,
+            Class::AiCrawler
+        );
+    }
+
+    #[test]
+    fn googlebot_smartphone_is_search_despite_mobile_safari() {
+        let ua = "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.204 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+        assert_eq!(class(ua), (Class::Search, Some("Google".into())));
+        let phone = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
+        assert_eq!(class(phone), (Class::Browser, None));
+    }
+
+    #[test]
+    fn scripts_scanners_and_self_declared_bots() {
+        assert_eq!(class("curl/8.5.0").0, Class::Script);
+        assert_eq!(class("python-requests/2.32.3").0, Class::Script);
+        assert_eq!(class("Go-http-client/1.1").0, Class::Script);
+        assert_eq!(class("Mozilla/5.0 zgrab/0.x").0, Class::Scanner);
+        assert_eq!(
+            class(
+                "Mozilla/5.0 (compatible; Nmap Scripting Engine; https://nmap.org/book/nse.html)"
+            )
+            .0,
+            Class::Scanner
+        );
+        assert_eq!(class("FooCrawler/2.0").0, Class::Bot);
+        assert_eq!(
+            class("Mozilla/5.0 (compatible; Exemplar/1.0; +https://example.org/about)").0,
+            Class::Bot
+        );
+        assert_eq!(class("facebookexternalhit/1.1").0, Class::Social);
+        assert_eq!(
+            class("Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)"),
+            (Class::Seo, Some("Ahrefs".into()))
+        );
+    }
+
+    #[test]
+    fn hostile_bytes_never_panic_and_never_look_like_a_browser() {
+        let c = Classifier::builtin();
+        for ua in [
+            "\u{1b}]0;GPTBot\u{7}",
+            "Mozilla/5.0 (\u{202e}X11) Gecko/\u{0}",
+            "\\xFF\\xFE\\x00 ClaudeBot",
+            &"\u{10ffff}".repeat(5000),
+            &"a".repeat(100_000),
+            "G\u{0}PTBot",
+        ] {
+            let v = c.classify(ua);
+            assert!(Class::ALL.contains(&v.class));
+        }
+        // A token next to control characters still counts (boundaries are non-alphanumeric).
+        assert_eq!(c.classify("\u{1b}]0;GPTBot\u{7}").class, Class::AiCrawler);
+        assert_eq!(c.classify("G\u{0}PTBot").class, Class::Bot);
+    }
+
+    #[test]
+    fn user_rules_take_precedence_and_change_the_fingerprint() {
+        let file: AgentsFile = toml::from_str(
+            r#"agent = [
+                { token = "GPTBot", class = "bot", operator = "Someone", note = "disagree" },
+                { pattern = "^Intranet-Probe/", class = "monitor", note = "ours" },
+            ]"#,
+        )
+        .expect("parse");
+        let c = Classifier::new(Some(&file)).expect("compile");
+        assert_eq!(c.classify("GPTBot/1.2").class, Class::Bot);
+        assert_eq!(c.classify("GPTBot/1.2").operator, Some("Someone"));
+        assert_eq!(c.classify("Intranet-Probe/1 (curl)").class, Class::Monitor);
+        assert_eq!(
+            c.classify("Intranet-Probe/1 (curl)").rule,
+            "re:^Intranet-Probe/"
+        );
+        assert_eq!(c.classify("ClaudeBot/1.0").class, Class::AiCrawler);
+        assert_ne!(c.fingerprint(), Classifier::builtin().fingerprint());
+        assert_eq!(
+            Classifier::new(None).expect("compile").fingerprint(),
+            Classifier::builtin().fingerprint()
+        );
+    }
+
+    #[test]
+    fn bad_user_rules_are_refused_with_their_number() {
+        for (text, needle) in [
+            (
+                r#"agent = [{ class = "bot" }]"#,
+                "rule 1: needs a `token` or a `pattern`",
+            ),
+            (
+                r#"agent = [{ token = "a", class = "bot" }, { token = "x", pattern = "y", class = "bot" }]"#,
+                "rule 2: has both",
+            ),
+            (
+                r#"agent = [{ pattern = "(", class = "bot" }]"#,
+                "rule 1: pattern",
+            ),
+        ] {
+            let file: AgentsFile = toml::from_str(text).expect("parse");
+            let err = Classifier::new(Some(&file)).expect_err(text).to_string();
+            assert!(err.contains(needle), "{err}");
+        }
+        assert!(
+            toml::from_str::<AgentsFile>(r#"agent = [{ token = "a", class = "robot" }]"#).is_err()
+        );
+        assert!(
+            toml::from_str::<AgentsFile>(r#"agent = [{ token = "a", class = "bot", colour = 1 }]"#)
+                .is_err()
+        );
     }
 
     #[test]

@@ -346,6 +346,51 @@ impl HoneyDb {
         Ok(done)
     }
 
+    /// Opens an existing database for reading only (reports, `honeybot watch`): no journal
+    /// switch, no migration, no write; refuses what [`Self::open`] refuses, and a file a
+    /// writer has not yet brought to this build's revision ([`DbError::Outdated`]). Rows a
+    /// previous release left unclassified read as NULL class or kind.
+    pub fn open_read_only(path: impl AsRef<Path>, options: &DbOptions) -> Result<Self, DbError> {
+        let path = path.as_ref().to_owned();
+        let conn = Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| classify(e, &path))?;
+        conn.busy_timeout(options.busy_timeout)
+            .map_err(|e| classify(e, &path))?;
+        match schema::inspect(&conn) {
+            Ok(_) => {}
+            Err(MigrateError::TooNew(found)) => {
+                return Err(DbError::TooNew {
+                    path,
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            Err(MigrateError::Foreign(reason)) => return Err(DbError::Foreign { path, reason }),
+            Err(MigrateError::Sqlite(e)) => return Err(classify(e, &path)),
+        }
+        let found = schema::revision(&conn).map_err(|e| classify(e, &path))?;
+        if found < crate::SCHEMA_REVISION {
+            return Err(DbError::Outdated {
+                path,
+                found,
+                needed: crate::SCHEMA_REVISION,
+            });
+        }
+        conn.set_prepared_statement_cache_capacity(32);
+        Ok(Self {
+            conn,
+            path,
+            options: options.clone(),
+            caches: Default::default(),
+            observed: Map::default(),
+            ip_mode_checked: false,
+            opened: Reclassified::default(),
+        })
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

@@ -15,6 +15,7 @@
 mod batch;
 pub mod classify;
 mod db;
+pub mod flags;
 mod identity;
 mod import;
 mod ip;
@@ -157,6 +158,16 @@ pub enum DbError {
          `sqlite3 DB .recover`"
     )]
     Corrupt { path: PathBuf, detail: String },
+    /// A read-only handle found a file this program's writers have not upgraded yet.
+    #[error(
+        "database {path} is at schema revision {found}, this program reads revision {needed}; \
+         let a writer upgrade it first (`honeybot reclassify --db {path}` or the ingester)"
+    )]
+    Outdated {
+        path: PathBuf,
+        found: i64,
+        needed: i64,
+    },
     /// The user-agent table (built-in or a user's file) is invalid.
     #[error(transparent)]
     Agents(#[from] classify::AgentsError),

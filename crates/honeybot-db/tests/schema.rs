@@ -474,13 +474,13 @@ fn a_changed_table_reclassifies_stored_agents_on_the_next_open() {
     let mut db = HoneyDb::open(&path, &DbOptions::default()).expect("open");
     import_text(
         &mut db,
-        &(line("192.0.2.1", "/", 200, "HoneyWatch/2.0 (uptime)")
+        &(line("192.0.2.1", "/", 200, "HoneyWatch/2.0 (home)")
             + &line("192.0.2.2", "/", 200, FIREFOX)),
         "a.log",
     );
     drop(db);
     assert_eq!(
-        ua_row(&path, "HoneyWatch/2.0 (uptime)").0.as_deref(),
+        ua_row(&path, "HoneyWatch/2.0 (home)").0.as_deref(),
         Some("unknown")
     );
     let user: AgentsFile = toml::from_str(
@@ -500,7 +500,7 @@ fn a_changed_table_reclassifies_stored_agents_on_the_next_open() {
     );
     drop(db);
     assert_eq!(
-        ua_row(&path, "HoneyWatch/2.0 (uptime)"),
+        ua_row(&path, "HoneyWatch/2.0 (home)"),
         (Some("monitor".into()), Some("Me".into()))
     );
     // Same table again: nothing to do.
