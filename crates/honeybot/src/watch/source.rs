@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use honeybot_db::{DbError, DbOptions, HoneyDb};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::state::{MarkdownReader, Panels, Request, Tally};
 
@@ -15,11 +16,9 @@ use super::state::{MarkdownReader, Panels, Request, Tally};
 pub enum SourceError {
     #[error("no HoneyDB at {0} (create it with `honeybot ingest` or the honeybot-ingest service)")]
     Missing(PathBuf),
-    #[error(
-        "{0} has no recent-requests ring (table recent_requests): it was written by an older \
-         Honeybot; run the current `honeybot ingest` or honeybot-ingest on it once"
-    )]
-    NoRing(PathBuf),
+    /// Refused by [`HoneyDb::open_read_only`]: not a HoneyDB, too new, not yet upgraded.
+    #[error(transparent)]
+    Db(#[from] DbError),
     #[error("cannot read {path}")]
     Sqlite {
         path: PathBuf,
@@ -49,50 +48,38 @@ const RING_COLUMNS: &str = "SELECT r.id, r.ts, coalesce(r.ip, ''), coalesce(r.me
      LEFT JOIN user_agents u ON u.id = r.ua_id \
      LEFT JOIN paths p ON p.id = r.path_id";
 
-/// A read-only connection to one HoneyDB.
+/// A read-only handle on one HoneyDB.
 #[derive(Debug)]
 pub struct Source {
-    conn: Connection,
-    path: PathBuf,
+    db: HoneyDb,
     data_version: Option<i64>,
 }
 
 impl Source {
-    /// Opens `path` read-only (a member of the honeybot group may read but not write it).
+    /// Opens `path` read-only (a member of the honeybot group may read but not write it);
+    /// refuses a file that is not a HoneyDB or that no writer has brought to this
+    /// program's schema revision (which has the ring) yet.
     pub fn open(path: &Path) -> Result<Source, SourceError> {
         if !path.exists() {
             return Err(SourceError::Missing(path.to_owned()));
         }
-        let sql = |source| SourceError::Sqlite {
-            path: path.to_owned(),
-            source,
+        let options = DbOptions {
+            busy_timeout: Duration::from_secs(2),
+            ..DbOptions::default()
         };
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(sql)?;
-        conn.busy_timeout(Duration::from_secs(2)).map_err(sql)?;
-        let has_ring: bool = conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'recent_requests')",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(sql)?;
-        if !has_ring {
-            return Err(SourceError::NoRing(path.to_owned()));
-        }
         Ok(Source {
-            conn,
-            path: path.to_owned(),
+            db: HoneyDb::open_read_only(path, &options)?,
             data_version: None,
         })
     }
 
+    fn conn(&self) -> &Connection {
+        self.db.connection()
+    }
+
     fn err(&self, source: rusqlite::Error) -> SourceError {
         SourceError::Sqlite {
-            path: self.path.clone(),
+            path: self.db.path().to_owned(),
             source,
         }
     }
@@ -101,7 +88,7 @@ impl Source {
     /// One cheap pragma; no table is read.
     pub fn changed(&mut self) -> Result<bool, SourceError> {
         let v: i64 = self
-            .conn
+            .conn()
             .query_row("PRAGMA data_version", [], |r| r.get(0))
             .map_err(|e| self.err(e))?;
         let changed = self.data_version != Some(v);
@@ -123,7 +110,7 @@ impl Source {
 
     fn rows(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<Request>, SourceError> {
         let run = || -> rusqlite::Result<Vec<Request>> {
-            let mut stmt = self.conn.prepare_cached(sql)?;
+            let mut stmt = self.conn().prepare_cached(sql)?;
             let rows = stmt.query_map(args, |r| {
                 Ok(Request {
                     id: r.get(0)?,
@@ -154,7 +141,7 @@ impl Source {
     }
 
     fn panels_inner(&self, now: i64) -> rusqlite::Result<Panels> {
-        let c = &self.conn;
+        let c = self.conn();
         let ip_mode: Option<String> = c
             .query_row(
                 "SELECT CAST(value AS TEXT) FROM kv_store WHERE key = 'ip_mode'",
@@ -391,11 +378,14 @@ mod tests {
         assert!(err.to_string().contains("no HoneyDB at"), "{err}");
         assert!(!missing.exists(), "not created");
 
-        let old = tmp.path().join("old.db");
-        Connection::open(&old)
-            .and_then(|c| c.execute_batch("CREATE TABLE daily_logs (date TEXT)"))
-            .expect("old db");
-        let err = Source::open(&old).expect_err("no ring");
-        assert!(err.to_string().contains("no recent-requests ring"), "{err}");
+        let foreign = tmp.path().join("other.db");
+        Connection::open(&foreign)
+            .and_then(|c| c.execute_batch("CREATE TABLE notes (text TEXT)"))
+            .expect("another application's db");
+        let err = Source::open(&foreign).expect_err("foreign");
+        assert!(
+            err.to_string().contains("is not a HoneyDB database"),
+            "{err}"
+        );
     }
 }
