@@ -257,7 +257,7 @@ fn assert_restored(tmux: &Tmux, dir: &Path, name: &str, status: i32) {
         "the main screen is back:\n{screen}"
     );
     assert!(
-        !screen.contains("requests ("),
+        !screen.contains("requests (newest"),
         "the dashboard is gone:\n{screen}"
     );
     assert_eq!(

@@ -176,12 +176,12 @@ fn draw_stream(frame: &mut Frame<'_>, area: Rect, state: &State) {
             Constraint::Max(16),
             Constraint::Length(3),
             Constraint::Length(4),
-            Constraint::Fill(2),
-            Constraint::Fill(3),
+            Constraint::Fill(1),
+            Constraint::Fill(1),
         ],
     )
     .header(header)
-    .block(Block::bordered().title(format!(" requests ({} in view) ", state.len())));
+    .block(Block::bordered().title(format!(" requests (newest {} kept) ", state.len())));
     frame.render_widget(table, area);
 }
 
@@ -228,7 +228,7 @@ fn draw_panels(frame: &mut Frame<'_>, area: Rect, state: &State) {
         Paragraph::new(md_lines).block(
             Block::bordered()
                 .title(" Markdown readers today ")
-                .title_bottom(" A: Accept: text/markdown  F: .md, llms.txt "),
+                .title_bottom(" A: Accept markdown  F: .md, llms.txt "),
         ),
         md,
     );
