@@ -56,6 +56,7 @@ expect_assertion tests/eval/bad-key-in-store.nix "points into the Nix store"
 expect_assertion tests/eval/bad-piper-without-model.nix "needs services.honeybot.narrator.voiceModel"
 "$EVAL" -q --no-analyze tests/eval/nginx-trap.nix || fail=1   # nginx's own unit: nixpkgs', not ours
 expect_assertion tests/eval/bad-markdown-without-root.nix "markdownTwins.enable needs services.nginx.virtualHosts"
+expect_assertion tests/eval/bad-trap-path.nix "trap.path' is not of type \`string matching the pattern"
 
 echo "== flake evaluation (nixpkgs replaced by an offline shim: lib/nixos real, packages stubbed)"
 shim=$(mktemp -d)
