@@ -119,6 +119,21 @@ pub fn clock(ts: i64) -> String {
     format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
+/// Width of the client column.
+const CLIENT_WIDTH: usize = 16;
+
+/// The client, shortened in the middle when it is wider than its column: both ends of an
+/// IPv6 address or a hash tell clients apart, a cut-off tail would not.
+pub fn short_client(client: &str) -> String {
+    let n = client.chars().count();
+    if n <= CLIENT_WIDTH {
+        return client.to_owned();
+    }
+    let head: String = client.chars().take(7).collect();
+    let tail: String = client.chars().skip(n - 8).collect();
+    format!("{head}…{tail}")
+}
+
 fn request_row(r: &Request) -> Row<'static> {
     let class_style = if r.is_ai() {
         ai_style()
@@ -132,7 +147,7 @@ fn request_row(r: &Request) -> Row<'static> {
     };
     Row::new(vec![
         Line::raw(clock(r.ts)),
-        Line::raw(r.client.clone()),
+        Line::raw(short_client(&r.client)),
         Line::styled(r.status.to_string(), status_style(r.status)),
         Line::styled(badge(r.class.as_deref()), class_style),
         Line::from(vec![
@@ -173,7 +188,7 @@ fn draw_stream(frame: &mut Frame<'_>, area: Rect, state: &State) {
         rows,
         [
             Constraint::Length(8),
-            Constraint::Max(16),
+            Constraint::Max(CLIENT_WIDTH as u16),
             Constraint::Length(3),
             Constraint::Length(4),
             Constraint::Fill(1),
@@ -437,6 +452,20 @@ mod tests {
             "{screen}"
         );
         assert!(!screen.contains("/blog/post.html"), "{screen}");
+    }
+
+    #[test]
+    fn long_clients_keep_both_ends() {
+        assert_eq!(short_client("203.0.113.7"), "203.0.113.7");
+        assert_eq!(
+            short_client("2001:db8:1234:5678:9abc:def0:1234:5678"),
+            "2001:db…234:5678"
+        );
+        assert_eq!(
+            short_client("h:0123456789abcdef0123456789abcdef"),
+            "h:01234…89abcdef"
+        );
+        assert_eq!(short_client("h:0123456789abcdef0123").chars().count(), 16);
     }
 
     #[test]
