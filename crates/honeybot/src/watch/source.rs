@@ -149,6 +149,12 @@ impl Source {
                 |r| r.get(0),
             )
             .optional()?;
+        let requests_total: i64 = c
+            .query_row(
+                "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM kv_store WHERE key = 'lines_parsed'), 0)",
+                [],
+                |r| r.get(0),
+            )?;
         let per_minute: i64 = c
             .prepare_cached("SELECT count(*) FROM recent_requests WHERE ts > ?1")?
             .query_row([now - 60], |r| r.get(0))?;
@@ -157,6 +163,7 @@ impl Source {
             c.query_row("SELECT max(date) FROM daily_logs", [], |r| r.get(0))?;
         let Some(day) = day else {
             return Ok(Panels {
+                requests_total: requests_total as u64,
                 per_minute: per_minute as u64,
                 ip_mode,
                 ..Panels::default()
@@ -211,6 +218,7 @@ impl Source {
         };
         Ok(Panels {
             day: Some(day),
+            requests_total: requests_total as u64,
             requests_today: requests_today as u64,
             clients_today: clients_today as u64,
             per_minute: per_minute as u64,
@@ -285,12 +293,16 @@ mod tests {
     #[test]
     fn panels_count_the_day_from_the_real_tables() {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let path = db(tmp.path(), &day());
+        let mut lines =
+            vec![line("192.0.2.99", 0, "/", 200, GPTBOT, "*/*").replace("05/Dec", "04/Dec")];
+        lines.extend(day());
+        let path = db(tmp.path(), &lines);
         let source = Source::open(&path).expect("open source");
         let ts_last = 1_796_472_008; // 2026-12-05 12:00:08 UTC
         let p = source.panels(ts_last).expect("panels");
         assert_eq!(p.day.as_deref(), Some("2026-12-05"));
         assert_eq!((p.requests_today, p.clients_today), (9, 4));
+        assert_eq!(p.requests_total, 10, "the day before counts in all");
         assert_eq!(p.ip_mode.as_deref(), Some("full"));
         assert_eq!(p.per_minute, 9, "all nine in the minute before {ts_last}");
         assert_eq!(source.panels(ts_last + 3600).expect("panels").per_minute, 0);

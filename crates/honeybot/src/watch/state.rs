@@ -78,6 +78,8 @@ pub struct MarkdownReader {
 pub struct Panels {
     /// The day the panels cover (`YYYY-MM-DD`, the newest date in the history).
     pub day: Option<String>,
+    /// Requests in the whole history (`kv_store.lines_parsed`, kept by every import).
+    pub requests_total: u64,
     pub requests_today: u64,
     pub clients_today: u64,
     /// Requests in the last 60 seconds (wall clock) in the ring.

@@ -64,6 +64,8 @@ fn header_lines(state: &State) -> Vec<Line<'static>> {
             Span::raw(" requests, "),
             Span::styled(p.clients_today.to_string(), bold),
             Span::raw(" clients   "),
+            Span::styled(p.requests_total.to_string(), bold),
+            Span::raw(" in all   "),
             Span::styled(p.per_minute.to_string(), bold),
             Span::raw(" req/min   "),
             Span::styled(state.seen_since_start.to_string(), bold),
@@ -321,6 +323,7 @@ mod tests {
         ]);
         s.panels = Panels {
             day: Some("2025-12-05".into()),
+            requests_total: 98765,
             requests_today: 1234,
             clients_today: 56,
             per_minute: 7,
@@ -377,7 +380,7 @@ mod tests {
         for want in [
             "honeybot watch",
             "clients stored: truncate",
-            "2025-12-05: 1234 requests, 56 clients",
+            "2025-12-05: 1234 requests, 56 clients   98765 in all",
             "7 req/min",
             "5 new since start",
             "12:00:03",
