@@ -5,8 +5,8 @@
 //! - [`state`] holds what is shown, every network string escaped on the way in;
 //! - [`ui`] lays it out (tested on ratatui's `TestBackend`);
 //! - this file owns the terminal: raw mode and the alternate screen on entry, restored on
-//!   every way out (return, error, panic hook, SIGTERM/SIGHUP/SIGINT). Mouse capture is
-//!   never enabled, so the terminal never sends mouse escape sequences.
+//!   every way out (return, error, panic hook, SIGTERM/SIGHUP/SIGINT, a terminal that hung
+//!   up). Mouse capture is never enabled, so the terminal never sends mouse escape sequences.
 
 mod source;
 mod state;
@@ -43,8 +43,11 @@ pub(crate) fn run(args: &WatchArgs) -> anyhow::Result<()> {
     let mut state = State::new(&args.db.display().to_string(), KEEP);
     state.backfill(source.newest(KEEP)?);
     state.panels = source.panels(unix_now())?.sanitized();
-    if !std::io::stdout().is_terminal() {
-        anyhow::bail!("honeybot watch draws on a terminal, and standard output is not one");
+    if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
+        anyhow::bail!(
+            "honeybot watch draws on a terminal and reads its keys: standard input and output \
+             must both be one"
+        );
     }
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [
@@ -111,6 +114,9 @@ fn event_loop(
                 panic!("--panic-after-draw: the test of the panic hook");
             }
         }
+        if terminal_hung_up() {
+            break; // nobody to draw for; the tty's end of file would be read forever
+        }
         if event::poll(TICK).context("cannot read the terminal")? {
             match event::read().context("cannot read the terminal")? {
                 Event::Key(k) if k.kind == KeyEventKind::Press => {
@@ -129,6 +135,22 @@ fn event_loop(
         }
     }
     Ok(())
+}
+
+/// Whether the terminal went away (the terminal emulator, tmux pane or SSH connection
+/// closed): standard input reports a hang-up or an error instead of keys.
+fn terminal_hung_up() -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    let stdin = std::io::stdin();
+    let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
+    match poll(&mut fds, PollTimeout::ZERO) {
+        Ok(_) => fds[0].revents().is_some_and(|r| {
+            r.intersects(PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL)
+        }),
+        Err(nix::errno::Errno::EINTR) => false,
+        Err(_) => true,
+    }
 }
 
 fn unix_now() -> i64 {

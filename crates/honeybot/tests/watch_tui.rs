@@ -451,3 +451,81 @@ fn a_missing_database_is_a_clear_error_before_the_terminal_is_touched() {
     assert!(out.stdout.is_empty(), "nothing drawn: {:?}", out.stdout);
     assert!(!db.exists(), "watch never creates a database");
 }
+
+/// Kills a process that is still running when the test ends (a failed test must not leave
+/// a spinning dashboard behind).
+struct KillOnDrop(u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if !ended(self.0) {
+            let _ = Command::new("kill")
+                .args(["-KILL", &self.0.to_string()])
+                .status();
+        }
+    }
+}
+
+/// Whether process `pid` has ended (gone, or a zombie its parent has not reaped yet).
+fn ended(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+    }
+}
+
+#[test]
+fn a_closed_terminal_or_sigterm_ends_the_dashboard() {
+    let Some(tmux_bin) = require_tool("tmux") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let (db, log) = (dir.join("honeybot.db"), dir.join("access.log"));
+    append(&log, &line("192.0.2.10", "/page", 200, "curl/8.11.0"));
+    ingest(&db, &log);
+    let tmux = Tmux::start(tmux_bin, dir);
+    let command = format!("{BIN} watch --db {}", db.display());
+    for (name, how) in [("hup", "the pane closed"), ("term", "SIGTERM")] {
+        tmux.ok(&[
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "100",
+            "-y",
+            "20",
+            &command,
+        ]);
+        tmux.ok(&["set-option", "-t", name, "remain-on-exit", "on"]);
+        wait_until("the dashboard", || {
+            plain(&tmux.capture(name)).contains("/page").then_some(())
+        });
+        let pid: u32 = tmux.format(name, "#{pane_pid}").parse().expect("pane pid");
+        let _reaper = KillOnDrop(pid);
+        if name == "hup" {
+            // The terminal goes away under the program (as when an SSH connection drops).
+            tmux.ok(&["kill-session", "-t", name]);
+        } else {
+            let status = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .expect("run kill");
+            assert!(status.success());
+            wait_until("the pane to die", || {
+                (tmux.format(name, "#{pane_dead}") == "1").then_some(())
+            });
+            assert_eq!(
+                tmux.format(name, "#{pane_dead_status} #{alternate_on}"),
+                "0 0",
+                "a clean exit, main screen back"
+            );
+        }
+        wait_until(&format!("honeybot watch to end after {how}"), || {
+            ended(pid).then_some(())
+        });
+    }
+}
