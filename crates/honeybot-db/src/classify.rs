@@ -160,30 +160,53 @@ pub struct Verdict<'a> {
     pub rule: &'a str,
 }
 
-/// The compiled effective table (built-in plus the user's rules).
+/// The effective table: the user's rules (compiled when the classifier is made) over the
+/// built-in table (compiled once per process, on the first classification).
 #[derive(Debug)]
 pub struct Classifier {
+    user: Option<Table>,
+    fingerprint: String,
+}
+
+/// One compiled rule file.
+#[derive(Debug)]
+struct Table {
     rules: Vec<Compiled>,
     /// Token automaton; pattern id = index into `token_rules`.
     tokens: AhoCorasick,
     token_rules: Vec<usize>,
     patterns: RegexSet,
     pattern_rules: Vec<usize>,
-    fingerprint: String,
 }
 
 #[derive(Debug)]
 struct Compiled {
     rule: AgentRule,
-    user: bool,
     /// What is stored in `class_rule`.
     label: String,
 }
 
-static BUILTIN_CLASSIFIER: LazyLock<Arc<Classifier>> = LazyLock::new(|| {
+static BUILTIN_TABLE: LazyLock<Table> = LazyLock::new(|| {
     #[allow(clippy::expect_used)]
-    let classifier = Classifier::new(None).expect("the built-in agents table compiles");
-    Arc::new(classifier)
+    let file: AgentsFile = toml::from_str(BUILTIN).expect("the built-in agents table parses");
+    #[allow(clippy::expect_used)]
+    Table::compile(&file).expect("the built-in agents table compiles")
+});
+
+/// The built-in table's part of every fingerprint: its text and the heuristics' revision
+/// (computed without compiling the table).
+static BUILTIN_FINGERPRINT: LazyLock<String> = LazyLock::new(|| {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(format!("logic {LOGIC_REVISION}\n").as_bytes());
+    hasher.update(BUILTIN.as_bytes());
+    hasher.finalize().to_hex().to_string()
+});
+
+static BUILTIN_CLASSIFIER: LazyLock<Arc<Classifier>> = LazyLock::new(|| {
+    Arc::new(Classifier {
+        user: None,
+        fingerprint: BUILTIN_FINGERPRINT[..16].to_owned(),
+    })
 });
 
 static BOT_SIGN: LazyLock<Regex> = LazyLock::new(|| {
@@ -194,43 +217,25 @@ static BOT_SIGN: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
-impl Classifier {
-    /// The built-in table (compiled once per process).
-    pub fn builtin() -> Arc<Classifier> {
-        BUILTIN_CLASSIFIER.clone()
-    }
-
-    /// The built-in table with `user`'s rules taking precedence.
-    pub fn new(user: Option<&AgentsFile>) -> Result<Classifier, AgentsError> {
-        let builtin: AgentsFile = toml::from_str(BUILTIN)?;
-        let mut rules = Vec::new();
-        for (file, is_user) in [(user, true), (Some(&builtin), false)] {
-            for (index, rule) in file
-                .map(|f| f.agent.iter())
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                let bad = |message: &str| AgentsError::Rule {
-                    index: index + 1,
-                    message: message.to_owned(),
-                };
-                let label = match (&rule.token, &rule.pattern) {
-                    (Some(t), None) if !t.trim().is_empty() && t.len() <= 200 => t.clone(),
-                    (None, Some(p)) if !p.is_empty() && p.len() <= 1000 => {
-                        Regex::new(p).map_err(|e| bad(&format!("pattern {p:?}: {e}")))?;
-                        format!("re:{p}")
-                    }
-                    (Some(_), Some(_)) => return Err(bad("has both `token` and `pattern`")),
-                    (None, None) => return Err(bad("needs a `token` or a `pattern`")),
-                    _ => return Err(bad("token or pattern is empty or too long")),
-                };
-                rules.push(Compiled {
-                    rule: rule.clone(),
-                    user: is_user,
-                    label,
-                });
-            }
+impl Table {
+    fn compile(file: &AgentsFile) -> Result<Table, AgentsError> {
+        let mut rules = Vec::with_capacity(file.agent.len());
+        for (index, rule) in file.agent.iter().enumerate() {
+            let bad = |message: String| AgentsError::Rule {
+                index: index + 1,
+                message,
+            };
+            let label = match (&rule.token, &rule.pattern) {
+                (Some(t), None) if !t.trim().is_empty() && t.len() <= 200 => t.clone(),
+                (None, Some(p)) if !p.is_empty() && p.len() <= 1000 => format!("re:{p}"),
+                (Some(_), Some(_)) => return Err(bad("has both `token` and `pattern`".into())),
+                (None, None) => return Err(bad("needs a `token` or a `pattern`".into())),
+                _ => return Err(bad("token or pattern is empty or too long".into())),
+            };
+            rules.push(Compiled {
+                rule: rule.clone(),
+                label,
+            });
         }
         let token_rules: Vec<usize> = (0..rules.len())
             .filter(|&i| rules[i].rule.token.is_some())
@@ -250,68 +255,38 @@ impl Classifier {
         let pattern_rules: Vec<usize> = (0..rules.len())
             .filter(|&i| rules[i].rule.pattern.is_some())
             .collect();
-        let patterns = RegexSet::new(
-            pattern_rules
-                .iter()
-                .map(|&i| rules[i].rule.pattern.as_deref().unwrap_or_default()),
-        )
-        .map_err(|e| AgentsError::Rule {
-            index: 0,
-            message: e.to_string(),
-        })?;
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(format!("logic {LOGIC_REVISION}\n").as_bytes());
-        for r in &rules {
-            // Canonical JSON-ish text of each rule in precedence order.
-            hasher.update(
-                format!(
-                    "{}|{:?}|{:?}|{}|{:?}\n",
-                    r.user, r.rule.token, r.rule.pattern, r.rule.class, r.rule.operator
-                )
-                .as_bytes(),
-            );
-        }
-        let fingerprint = hasher.finalize().to_hex()[..16].to_owned();
-        Ok(Classifier {
+        let pattern_of = |i: usize| rules[i].rule.pattern.as_deref().unwrap_or_default();
+        // One compile for the whole set; only when it fails is each pattern compiled alone,
+        // to name the bad rule.
+        let patterns =
+            RegexSet::new(pattern_rules.iter().map(|&i| pattern_of(i))).map_err(|e| {
+                for &i in &pattern_rules {
+                    if let Err(err) = Regex::new(pattern_of(i)) {
+                        return AgentsError::Rule {
+                            index: i + 1,
+                            message: format!("pattern {:?}: {err}", pattern_of(i)),
+                        };
+                    }
+                }
+                AgentsError::Rule {
+                    index: 0,
+                    message: e.to_string(),
+                }
+            })?;
+        Ok(Table {
             rules,
             tokens,
             token_rules,
             patterns,
             pattern_rules,
-            fingerprint,
         })
     }
 
-    /// Identifies the effective table (rules and heuristics): stored in the database, so a
-    /// changed table re-classifies the stored user agents.
-    pub fn fingerprint(&self) -> &str {
-        &self.fingerprint
-    }
-
-    /// The number of rules (built-in plus user).
-    pub fn len(&self) -> usize {
-        self.rules.len()
-    }
-
-    /// Whether the table has no rule.
-    pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
-    }
-
-    /// The effective rules in precedence order, with whether each came from the user.
-    pub fn rules(&self) -> impl Iterator<Item = (&AgentRule, bool)> {
-        self.rules.iter().map(|r| (&r.rule, r.user))
-    }
-
-    /// Classifies one user agent as stored (any text; hostile bytes are only compared).
-    pub fn classify<'a>(&'a self, user_agent: &str) -> Verdict<'a> {
-        let ua = user_agent.trim();
-        if ua.is_empty() || ua == "-" {
-            return heuristic(Class::Unknown, "heuristic:empty");
-        }
-        // Best token match per origin: (user, length, -rule index).
+    /// The longest token found at word boundaries (the earlier rule on a tie), else the
+    /// first matching pattern.
+    fn find(&self, ua: &str) -> Option<&Compiled> {
         let bytes = ua.as_bytes();
-        let mut best: Option<(bool, usize, std::cmp::Reverse<usize>)> = None;
+        let mut best: Option<(usize, std::cmp::Reverse<usize>)> = None;
         for m in self.tokens.find_overlapping_iter(ua) {
             let rule = self.token_rules[m.pattern().as_usize()];
             let token = self.rules[rule]
@@ -326,32 +301,99 @@ impl Classifier {
             let after_ok = m.end() == bytes.len()
                 || !token[token.len() - 1].is_ascii_alphanumeric()
                 || !bytes[m.end()].is_ascii_alphanumeric();
-            if !(before_ok && after_ok) {
-                continue;
-            }
-            let key = (self.rules[rule].user, token.len(), std::cmp::Reverse(rule));
-            if best.is_none_or(|b| key > b) {
-                best = Some(key);
+            if before_ok && after_ok {
+                let key = (token.len(), std::cmp::Reverse(rule));
+                if best.is_none_or(|b| key > b) {
+                    best = Some(key);
+                }
             }
         }
-        let first_pattern = |user: bool| {
-            if self.pattern_rules.is_empty() {
-                return None;
-            }
-            self.patterns
-                .matches(ua)
-                .iter()
-                .map(|i| self.pattern_rules[i])
-                .find(|&r| self.rules[r].user == user)
+        if let Some((_, std::cmp::Reverse(rule))) = best {
+            return Some(&self.rules[rule]);
+        }
+        if self.pattern_rules.is_empty() {
+            return None;
+        }
+        self.patterns
+            .matches(ua)
+            .iter()
+            .next()
+            .map(|i| &self.rules[self.pattern_rules[i]])
+    }
+}
+
+impl Classifier {
+    /// The built-in table.
+    pub fn builtin() -> Arc<Classifier> {
+        BUILTIN_CLASSIFIER.clone()
+    }
+
+    /// The built-in table with `user`'s rules taking precedence. Compiles only the user's
+    /// rules (the built-in table is compiled once per process, when first used).
+    pub fn new(user: Option<&AgentsFile>) -> Result<Classifier, AgentsError> {
+        let Some(file) = user.filter(|f| !f.agent.is_empty()) else {
+            return Ok(Classifier {
+                user: None,
+                fingerprint: BUILTIN_FINGERPRINT[..16].to_owned(),
+            });
         };
-        let chosen = match best {
-            Some((true, _, std::cmp::Reverse(rule))) => Some(rule),
-            _ => first_pattern(true)
-                .or(best.map(|(_, _, std::cmp::Reverse(rule))| rule))
-                .or_else(|| first_pattern(false)),
-        };
-        if let Some(rule) = chosen {
-            let r = &self.rules[rule];
+        let table = Table::compile(file)?;
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(BUILTIN_FINGERPRINT.as_bytes());
+        for r in &table.rules {
+            hasher.update(
+                format!(
+                    "\n{:?}|{:?}|{}|{:?}",
+                    r.rule.token, r.rule.pattern, r.rule.class, r.rule.operator
+                )
+                .as_bytes(),
+            );
+        }
+        Ok(Classifier {
+            user: Some(table),
+            fingerprint: hasher.finalize().to_hex()[..16].to_owned(),
+        })
+    }
+
+    /// Identifies the effective table (rules and heuristics): stored in the database, so a
+    /// changed table re-classifies the stored user agents.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// The number of rules (built-in plus user).
+    pub fn len(&self) -> usize {
+        self.rules().count()
+    }
+
+    /// Whether the table has no rule.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The effective rules in precedence order (the user's first), with whether each came
+    /// from the user.
+    pub fn rules(&self) -> impl Iterator<Item = (&AgentRule, bool)> {
+        let user = self
+            .user
+            .iter()
+            .flat_map(|t| t.rules.iter().map(|r| (&r.rule, true)));
+        user.chain(BUILTIN_TABLE.rules.iter().map(|r| (&r.rule, false)))
+    }
+
+    /// Classifies one user agent as stored (any text; hostile bytes are only compared).
+    pub fn classify<'a>(&'a self, user_agent: &str) -> Verdict<'a> {
+        let ua = user_agent.trim();
+        if ua.is_empty() || ua == "-" {
+            return heuristic(Class::Unknown, "heuristic:empty");
+        }
+        let builtin: &'static Table = &BUILTIN_TABLE;
+        if let Some(r) = self
+            .user
+            .as_ref()
+            .and_then(|t| t.find(ua))
+            .or_else(|| builtin.find(ua))
+        {
             return Verdict {
                 class: r.rule.class,
                 operator: r.rule.operator.as_deref(),
@@ -486,6 +528,31 @@ impl Default for TrapPaths {
 const PATH_RULES_REVISION: u32 = 1;
 
 impl TrapPaths {
+    /// Trap paths from configuration: each must be an absolute path without query or
+    /// fragment (`/trap.js`, `/api/beacon`), and the two must differ.
+    pub fn new(script: &str, beacon: &str) -> Result<TrapPaths, String> {
+        for (what, p) in [("trap script path", script), ("beacon path", beacon)] {
+            if !p.starts_with('/')
+                || p.contains(['?', '#'])
+                || p.chars().any(|c| c.is_control() || c.is_whitespace())
+            {
+                return Err(format!(
+                    "{what} {p:?} must be an absolute path like \"/api/beacon\", without query, \
+                     fragment, spaces or control characters"
+                ));
+            }
+        }
+        if script == beacon {
+            return Err(format!(
+                "trap script path and beacon path are both {script:?}; they must differ"
+            ));
+        }
+        Ok(TrapPaths {
+            script: script.to_owned(),
+            beacon: beacon.to_owned(),
+        })
+    }
+
     /// Identifies the path-kind rules with these trap paths (stored in the database).
     pub fn fingerprint(&self) -> String {
         let text = format!(
@@ -609,6 +676,10 @@ mod tests {
         assert_eq!(path_kind("/b?z", &custom), PathKind::Beacon);
         assert_eq!(path_kind("/trap.js", &custom), PathKind::Asset);
         assert_ne!(custom.fingerprint(), t.fingerprint());
+        assert_eq!(TrapPaths::new("/trap.js", "/api/beacon"), Ok(t));
+        assert!(TrapPaths::new("trap.js", "/b").is_err());
+        assert!(TrapPaths::new("/t.js", "/b?x").is_err());
+        assert!(TrapPaths::new("/same", "/same").is_err());
     }
 
     #[test]

@@ -242,8 +242,16 @@ pub struct Reclassified {
     pub paths_checked: u64,
     /// User agents whose class, operator or rule changed (NULL → a class included).
     pub user_agents: Vec<AgentChange>,
-    /// Paths whose kind changed, counted per `(old kind, new kind)`.
-    pub paths: BTreeMap<(Option<String>, String), u64>,
+    /// Paths whose kind changed, counted per (old kind, new kind).
+    pub paths: Vec<KindChange>,
+}
+
+/// How many paths went from one kind to another.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct KindChange {
+    pub old_kind: Option<String>,
+    pub new_kind: String,
+    pub paths: u64,
 }
 
 /// One user agent whose stored classification changed.
@@ -258,6 +266,24 @@ pub struct AgentChange {
 }
 
 impl Reclassified {
+    /// Adds a later pass over the same database: the rows it looked at are the same, the
+    /// changes add up.
+    pub fn merge(&mut self, later: Reclassified) {
+        self.user_agents_checked = self.user_agents_checked.max(later.user_agents_checked);
+        self.paths_checked = self.paths_checked.max(later.paths_checked);
+        self.user_agents.extend(later.user_agents);
+        for change in later.paths {
+            match self
+                .paths
+                .iter_mut()
+                .find(|c| c.old_kind == change.old_kind && c.new_kind == change.new_kind)
+            {
+                Some(c) => c.paths += change.paths,
+                None => self.paths.push(change),
+            }
+        }
+    }
+
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
         self.user_agents.is_empty() && self.paths.is_empty()
@@ -873,6 +899,7 @@ fn bring_up_to_date(
             "SELECT id, value, kind FROM paths WHERE kind IS NULL"
         })?;
         let mut update = tx.prepare("UPDATE paths SET kind = ?2 WHERE id = ?1")?;
+        let mut counts = BTreeMap::<(Option<String>, &'static str), u64>::new();
         let mut rows = select.query([])?;
         while let Some(row) = rows.next()? {
             out.paths_checked += 1;
@@ -881,9 +908,17 @@ fn bring_up_to_date(
             let new = path_kind(&value, trap).as_str();
             if kind.as_deref() != Some(new) {
                 update.execute(params![id, new])?;
-                *out.paths.entry((kind, new.to_owned())).or_insert(0) += 1;
+                *counts.entry((kind, new)).or_insert(0) += 1;
             }
         }
+        out.paths = counts
+            .into_iter()
+            .map(|((old_kind, new_kind), paths)| KindChange {
+                old_kind,
+                new_kind: new_kind.to_owned(),
+                paths,
+            })
+            .collect();
     }
     if paths_all {
         set_kv(PATH_KINDS_FINGERPRINT, &trap_fingerprint)?;

@@ -26,7 +26,7 @@ mod timefmt;
 
 pub use batch::Batch;
 pub use classify::{AgentsFile, Class, Classifier, PathKind, TrapPaths};
-pub use db::{AgentChange, CommitFailed, CommitStats, Cursor, HoneyDb, Reclassified};
+pub use db::{AgentChange, CommitFailed, CommitStats, Cursor, HoneyDb, KindChange, Reclassified};
 pub use identity::FileIdentity;
 pub use import::{ImportError, ImportOptions, ImportStats, import};
 pub use ip::{IpMode, IpModeError};

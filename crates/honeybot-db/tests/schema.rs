@@ -516,7 +516,7 @@ fn a_changed_table_reclassifies_stored_agents_on_the_next_open() {
         ..options
     };
     let db = HoneyDb::open(&path, &moved).expect("reopen");
-    assert_eq!(db.opened().paths.values().sum::<u64>(), 1);
+    assert_eq!(db.opened().paths.iter().map(|c| c.paths).sum::<u64>(), 1);
     drop(db);
     assert_eq!(kind(&path, "/").as_deref(), Some("trap"));
 }

@@ -34,11 +34,12 @@ struct FileReport<'a> {
 }
 
 pub(crate) fn run(args: &IngestArgs) -> anyhow::Result<()> {
-    let options = DbOptions {
+    let mut options = DbOptions {
         ip_mode: ip_mode(args)?,
         time_zone: args.timezone,
         ..DbOptions::default()
     };
+    args.apply_classify(&mut options)?;
     let started = Instant::now();
     let mut db = HoneyDb::open(&args.db, &options)?;
     let show_progress = std::io::stdout().is_terminal();
