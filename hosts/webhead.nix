@@ -18,7 +18,11 @@
   networking.firewall.allowedTCPPorts = [ 80 ];
 
   services.honeybot = {
-    nginx.enable = true;
+    nginx = {
+      enable = true;
+      virtualHosts = [ "example.org" ];
+      markdownTwins.enable = true;
+    };
     ingest = {
       enable = true;
       settings.ip_mode = "hash";

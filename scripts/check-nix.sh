@@ -54,6 +54,9 @@ expect_assertion() { # FILE TEXT
 expect_assertion tests/eval/bad-hash-without-key.nix "needs services.honeybot.ingest.ipHashKeyFile"
 expect_assertion tests/eval/bad-key-in-store.nix "points into the Nix store"
 expect_assertion tests/eval/bad-piper-without-model.nix "needs services.honeybot.narrator.voiceModel"
+"$EVAL" -q --no-analyze tests/eval/nginx-trap.nix || fail=1   # nginx's own unit: nixpkgs', not ours
+expect_assertion tests/eval/bad-markdown-without-root.nix "markdownTwins.enable needs services.nginx.virtualHosts"
+expect_assertion tests/eval/bad-trap-path.nix "trap.path' is not of type \`string matching the pattern"
 
 echo "== flake evaluation (nixpkgs replaced by an offline shim: lib/nixos real, packages stubbed)"
 shim=$(mktemp -d)
@@ -67,6 +70,7 @@ git ls-files -z | xargs -0 -I{} cp --parents {} "$tmp"   # a flake sees tracked 
 # its honeybot units are checked above and in the VM test.
 for attr in \
     nixosConfigurations.webhead.config.systemd.services.honeybot-ingest.serviceConfig.ExecStart \
+    'nixosConfigurations.webhead.config.services.nginx.virtualHosts."example.org".extraConfig' \
     nixosConfigurations.workstation.config.system.build.toplevel.drvPath \
     nixosConfigurations.workstation.config.systemd.user.services.honeybot-narrator.serviceConfig.ExecStart \
     packages.x86_64-linux.honeybot.drvPath packages.x86_64-linux.ai-commit.drvPath \

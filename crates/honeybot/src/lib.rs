@@ -1,12 +1,14 @@
 //! The `honeybot` command line: `honeybot ingest` imports access logs into HoneyDB exactly
 //! once, `honeybot demo` imports the bundled sample log and prints what it found,
-//! `honeybot reclassify` recomputes the stored user-agent classes and path kinds.
+//! `honeybot reclassify` recomputes the stored user-agent classes and path kinds,
+//! `honeybot watch` shows the requests live as the ingester records them.
 
 mod demo;
 mod ingest;
 mod reclassify;
 pub mod report;
 pub mod sanitize;
+mod watch;
 
 use std::path::PathBuf;
 
@@ -33,6 +35,8 @@ pub enum Command {
     /// Recompute every stored user agent's class and operator and every path's kind (with
     /// your `--agents` rules and trap paths), and print what changed.
     Reclassify(ReclassifyArgs),
+    /// A live terminal dashboard of the requests HoneyDB records (`q` quits).
+    Watch(WatchArgs),
 }
 
 /// How new user agents and paths are classified (the same options for every command that
@@ -122,6 +126,16 @@ pub struct DemoArgs {
     pub db: PathBuf,
 }
 
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The HoneyDB file (read only; the ingester fills it).
+    #[arg(long, default_value = "honeybot.db")]
+    pub db: PathBuf,
+    /// Panics after the first frame: how the tests check that the terminal is restored.
+    #[arg(long, hide = true)]
+    pub panic_after_draw: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Text,
@@ -154,6 +168,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Reclassify(args) => reclassify::run(&args),
+        Command::Watch(args) => watch::run(&args),
     }
 }
 
