@@ -216,8 +216,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             if script.sentences.is_empty() {
                 bail!("{}: nothing to say", input.display());
             }
-            let rendered = speak::render_with(engine, &cfg, &script)?;
-            rendered.audio.write_wav(&output)?;
+            let rendered = speak::render_with(engine, &cfg, &script, &output)?;
             println!("{}: {}", output.display(), rendered.summary());
             Ok(ok)
         }
