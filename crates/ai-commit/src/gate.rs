@@ -31,24 +31,24 @@ impl std::fmt::Display for Rejection {
 /// Starts of error texts servers and proxies put where an answer belongs.
 const ERROR_STARTS: &[&str] = &[
     "error:",
-    "error ",
-    "err:",
     "fatal:",
     "exception:",
     "traceback (most recent call last)",
+    "http error",
+    "http/1.",
+];
+
+/// HTTP reason phrases: an error when they are the whole subject (after a status code).
+const ERROR_WHOLE: &[&str] = &[
     "internal server error",
     "bad gateway",
     "service unavailable",
     "gateway timeout",
     "bad request",
     "not found",
-    "404 ",
-    "500 ",
-    "502 ",
-    "503 ",
-    "504 ",
-    "http error",
-    "http/1.",
+    "forbidden",
+    "unauthorized",
+    "too many requests",
 ];
 
 /// Phrases of error texts anywhere in the subject.
@@ -109,7 +109,12 @@ pub fn check(message: &CommitMessage, files: &[FileDiff]) -> Result<(), Rejectio
     if REFUSAL_STARTS.iter().any(|s| plain.starts_with(s)) {
         return Err(Rejection::Refusal);
     }
+    let first_line = plain.lines().next().unwrap_or_default();
+    let reason = first_line
+        .trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ')
+        .trim_end_matches(['.', '!']);
     if ERROR_STARTS.iter().any(|s| plain.starts_with(s))
+        || ERROR_WHOLE.contains(&reason)
         || ERROR_PHRASES.iter().any(|p| plain.contains(p))
     {
         return Err(Rejection::ErrorText);
@@ -209,6 +214,7 @@ mod tests {
                 Rejection::ErrorText,
             ),
             ("Internal Server Error", Rejection::ErrorText),
+            ("502 Bad Gateway", Rejection::ErrorText),
             ("I'm sorry, but I cannot help with that", Rejection::Refusal),
             ("I’m sorry, I can't do that", Rejection::Refusal),
             ("This is a JSON object", Rejection::Unrelated),
@@ -222,6 +228,8 @@ mod tests {
             "Start the server from main",
             "chore: run the server on start",
             "Call runServer at start-up",
+            "Error handling for the server in main",
+            "Not found pages point to the README",
         ] {
             assert_eq!(check(&msg(ok, ""), &files), Ok(()), "{ok}");
         }

@@ -178,9 +178,11 @@ fn real_llama_server_protocol_cleaning_and_fallback() {
         // Accepted means relevant: it names something of the change.
         let low = message.to_lowercase();
         assert!(
-            ["readme", "main", "server", "cargo", "demo", "src", "start", "run", "println"]
-                .iter()
-                .any(|w| low.contains(w)),
+            [
+                "readme", "main", "server", "cargo", "demo", "src", "start", "run", "println"
+            ]
+            .iter()
+            .any(|w| low.contains(w)),
             "accepted an unrelated message: {message}"
         );
     }
