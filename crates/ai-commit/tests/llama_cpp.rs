@@ -153,9 +153,15 @@ fn real_llama_server_protocol_cleaning_and_fallback() {
         .stderr(log)
         .spawn()
         .expect("start llama-server");
-    let server = Server(child);
+    let mut server = Server(child);
     let deadline = Instant::now() + Duration::from_secs(180);
     while http_status(port, "/health") != Some(200) {
+        if let Ok(Some(status)) = server.0.try_wait() {
+            panic!(
+                "llama-server exited ({status}): {}",
+                std::fs::read_to_string(tmp.path().join("llama-server.log")).unwrap_or_default()
+            );
+        }
         assert!(
             Instant::now() < deadline,
             "llama-server not healthy in 180 s; see its log"
