@@ -22,6 +22,8 @@ struct FileConfig {
     keep_alive: Option<String>,
     connect_timeout_secs: Option<u64>,
     timeout_secs: Option<u64>,
+    stall_timeout_secs: Option<u64>,
+    hook_timeout_secs: Option<u64>,
     api_key_file: Option<PathBuf>,
     conventional: Option<bool>,
     lang: Option<String>,
@@ -90,6 +92,10 @@ pub struct Config {
     pub keep_alive: String,
     pub connect_timeout: Duration,
     pub timeout: Duration,
+    /// Longest silence once the answer has started streaming.
+    pub stall_timeout: Duration,
+    /// The total budget inside the `prepare-commit-msg` hook (a `git commit` is waiting).
+    pub hook_timeout: Duration,
     pub api_key_file: Option<PathBuf>,
     pub conventional: bool,
     pub lang: String,
@@ -292,6 +298,20 @@ impl Config {
             file.timeout_secs,
             180,
         );
+        let stall_timeout_secs = r.pick(
+            "stall_timeout_secs",
+            None,
+            env_parse(env::STALL_TIMEOUT_SECS, "stall_timeout_secs")?,
+            file.stall_timeout_secs,
+            10,
+        );
+        let hook_timeout_secs = r.pick(
+            "hook_timeout_secs",
+            None,
+            env_parse(env::HOOK_TIMEOUT_SECS, "hook_timeout_secs")?,
+            file.hook_timeout_secs,
+            30,
+        );
         let api_key_file = r.pick(
             "api_key_file",
             None,
@@ -343,6 +363,20 @@ impl Config {
                 "timeouts must be at least 1 second",
             ));
         }
+        if stall_timeout_secs == 0 {
+            return Err(invalid(
+                &r,
+                "stall_timeout_secs",
+                "must be at least 1 second",
+            ));
+        }
+        if hook_timeout_secs == 0 {
+            return Err(invalid(
+                &r,
+                "hook_timeout_secs",
+                "must be at least 1 second",
+            ));
+        }
         if model.trim().is_empty() {
             return Err(invalid(&r, "model", "must not be empty"));
         }
@@ -371,6 +405,8 @@ impl Config {
             keep_alive,
             connect_timeout: Duration::from_secs(connect_timeout_secs),
             timeout: Duration::from_secs(timeout_secs),
+            stall_timeout: Duration::from_secs(stall_timeout_secs),
+            hook_timeout: Duration::from_secs(hook_timeout_secs),
             api_key_file,
             conventional,
             lang,
@@ -393,6 +429,8 @@ impl Config {
         c.keep_alive = Some(self.keep_alive.clone());
         c.connect_timeout = self.connect_timeout;
         c.timeout = self.timeout;
+        c.stream = true;
+        c.stall_timeout = self.stall_timeout;
         match &self.api_key_file {
             Some(path) => c.api_key_file(path),
             None => Ok(c),
