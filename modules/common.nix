@@ -6,7 +6,15 @@
 let
   inherit (lib) mkOption types mkIf;
   cfg = config.services.honeybot;
-  anyEnabled = cfg.ingest.enable;
+  # Every system service of the family; `or false` keeps this working while a module is not
+  # imported (e.g. an older modules/default.nix).
+  services = [
+    "ingest"
+    "janitor"
+    "director"
+  ];
+  anyEnabled = lib.any (n: cfg.${n}.enable or false) services;
+  dbDir = dirOf cfg.dbPath;
 in
 {
   options.services.honeybot = {
@@ -28,6 +36,17 @@ in
   };
 
   config = mkIf anyEnabled {
+    assertions = [
+      {
+        assertion = lib.hasPrefix "/" cfg.dbPath;
+        message = "services.honeybot.dbPath = \"${cfg.dbPath}\" is not an absolute path: give the full path of the HoneyDB file.";
+      }
+    ];
+
+    # A HoneyDB outside /var/lib/honeybot (the services' StateDirectory) lives in a folder
+    # nothing else creates: make it, owned by the service user, before the services start.
+    systemd.tmpfiles.rules = lib.optional (dbDir != "/var/lib/honeybot") "d ${dbDir} 0750 ${cfg.user} ${cfg.group} - -";
+
     users.users = mkIf (cfg.user == "honeybot") {
       honeybot = {
         isSystemUser = true;

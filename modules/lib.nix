@@ -9,4 +9,13 @@
     defaultText = lib.literalExpression "(pkgs.callPackage ./nix/programs.nix { }).${name}";
     inherit description;
   };
+
+  # The one assertion every secret path option gets (secrets/README.md): a secret file must
+  # not be in the Nix store, which every local user can read. `option` is the option's full
+  # name as the user writes it, `value` its value (null = unset, accepted).
+  #   assertions = [ (hbLib.secretNotInStore "services.honeybot.ingest.ipHashKeyFile" cfg.ipHashKeyFile) ];
+  secretNotInStore = option: value: {
+    assertion = value == null || !lib.hasPrefix builtins.storeDir (toString value);
+    message = "${option} points into the Nix store, which is world-readable: keep the secret in a root-only file outside it (agenix: /run/agenix/..., sops-nix: /run/secrets/...) and give its path as a string, not a Nix path literal (see secrets/README.md).";
+  };
 }
