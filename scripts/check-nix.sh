@@ -79,6 +79,9 @@ else
   echo "FAIL: tests/eval/webhead-off.nix still renders honeybot units"; fail=1
 fi
 
+echo "== the VM test's machine and specialisations (tests/nixos/toggles.nix; the VM itself needs Nix with a cache)"
+"$EVAL" -q --no-analyze tests/eval/toggles.nix || { echo "FAIL: tests/eval/toggles.nix"; fail=1; }
+
 echo "== rendered values (ai-commit endpoint and git hook, DB folder, renamed options)"
 "$EVAL" -q --no-analyze tests/eval/ai-commit-ollama.nix 2>&1 | grep -v 'has been renamed' || fail=1
 
