@@ -51,7 +51,7 @@
       settings.ip_mode = "hash";
       # Never in the Nix store: created by agenix or sops-nix (secrets/README.md), or once by
       # hand: `install -m 0400 /dev/null /var/lib/secrets/honeybot-ip-key`
-      # then `head -c 32 /dev/urandom > /var/lib/secrets/honeybot-ip-key`.
+      # then `head -c 32 /dev/urandom | base64 > /var/lib/secrets/honeybot-ip-key`.
       ipHashKeyFile = "/var/lib/secrets/honeybot-ip-key";
     };
     narrator = {
