@@ -7,7 +7,7 @@
 #       "honeybot-ip-key.age".publicKeys = [ webhead alice ];
 #       "ai-commit-api-key.age".publicKeys = [ webhead alice ];
 #     }
-#   head -c 32 /dev/urandom | base64 | agenix -e honeybot-ip-key.age   # stdin when not a terminal
+#   agenix -e honeybot-ip-key.age    # paste the output of: head -c 32 /dev/urandom | base64
 { config, ... }:
 {
   # Decrypted at activation to /run/agenix/honeybot-ip-key, root:root 0400: only systemd
