@@ -20,12 +20,11 @@ let
   settingsFormat = pkgs.formats.toml { };
   dbDir = dirOf cfg.settings.db;
 
-  credentialName = "ip-hash-key";
-  credentialPath = "/run/credentials/honeybot-ingest.service/${credentialName}";
+  ipKey = hbLib.credential "honeybot-ingest.service" "ip-hash-key" cfg.ipHashKeyFile;
 
   # Nulls dropped: the daemon rejects unknown keys and keeps its own defaults.
   renderedSettings = lib.filterAttrsRecursive (_: v: v != null) (
-    cfg.settings // lib.optionalAttrs (cfg.ipHashKeyFile != null) { ip_hash_key_file = credentialPath; }
+    cfg.settings // lib.optionalAttrs (cfg.ipHashKeyFile != null) { ip_hash_key_file = ipKey.path; }
   );
 
   # Validated at build time, so a bad config fails nixos-rebuild, not the running service.
@@ -164,7 +163,7 @@ in
           StateDirectory = "honeybot";
           StateDirectoryMode = "0750";
           ReadWritePaths = [ dbDir ];
-          LoadCredential = optional (cfg.ipHashKeyFile != null) "${credentialName}:${cfg.ipHashKeyFile}";
+          LoadCredential = ipKey.loadCredential;
           # No network at all: it reads files and writes SQLite; journald and the notify
           # socket are Unix sockets.
           PrivateNetwork = true;
