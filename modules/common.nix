@@ -6,12 +6,12 @@
 let
   inherit (lib) mkOption types mkIf;
   cfg = config.services.honeybot;
-  # Every system service of the family; `or false` keeps this working while a module is not
-  # imported (e.g. an older modules/default.nix).
+  # The system services of the family that run as the Honeybot user (the narrator and the
+  # director are user services in someone's session); `or false` keeps this working while a
+  # module is not imported.
   services = [
     "ingest"
     "janitor"
-    "director"
   ];
   anyEnabled = lib.any (n: cfg.${n}.enable or false) services;
   dbDir = dirOf cfg.dbPath;
