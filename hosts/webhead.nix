@@ -1,5 +1,10 @@
-# Example web head: nginx serves a static site, Honeybot records every request.
+# Example web head: nginx serves the site, Honeybot records every request, and the machine
+# streams its own show: an auto-login graphical session for the user `show`, whose session
+# runs the narrator (voice into a null sink that OBS captures).
 # Evaluated as a check (flake `checks.*.host-webhead`) so it keeps working.
+#
+# The janitor (services.honeybot.janitor) and the director (services.honeybot.director) join
+# this host when their modules land (see docs/operations.md).
 { ... }:
 {
   imports = [
@@ -17,6 +22,28 @@
   };
   networking.firewall.allowedTCPPorts = [ 80 ];
 
+  # The show's session: logs in by itself after boot, with PipeWire for the voice.
+  users.users.show = {
+    isNormalUser = true;
+    description = "Honeybot show (auto-login session)";
+  };
+  services.xserver = {
+    enable = true;
+    windowManager.openbox.enable = true;
+  };
+  services.displayManager = {
+    defaultSession = "none+openbox";
+    autoLogin = {
+      enable = true;
+      user = "show";
+    };
+  };
+  security.rtkit.enable = true;
+  services.pipewire = {
+    enable = true;
+    pulse.enable = true;
+  };
+
   services.honeybot = {
     nginx = {
       enable = true;
@@ -26,9 +53,23 @@
     ingest = {
       enable = true;
       settings.ip_mode = "hash";
-      # Created once by the operator: `install -m 0400 /dev/null /var/lib/secrets/honeybot-ip-key`
-      # then `head -c 32 /dev/urandom > /var/lib/secrets/honeybot-ip-key`.
+      # Never in the Nix store: created by agenix or sops-nix (secrets/README.md), or once by
+      # hand: `install -m 0400 /dev/null /var/lib/secrets/honeybot-ip-key`
+      # then `head -c 32 /dev/urandom | base64 > /var/lib/secrets/honeybot-ip-key`.
       ipHashKeyFile = "/var/lib/secrets/honeybot-ip-key";
+    };
+    narrator = {
+      enable = true;
+      users = [ "show" ];
+      settings = {
+        engine = "piper";
+        piper.model = "/var/lib/voices/en_US-joe-medium.onnx";
+        sink = {
+          player = "pw-play";
+          device = "honeybot";
+        };
+        pronunciations.Honeybot = "Honey bot";
+      };
     };
   };
 }

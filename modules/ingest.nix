@@ -18,13 +18,13 @@ let
   cfg = config.services.honeybot.ingest;
   hb = config.services.honeybot;
   settingsFormat = pkgs.formats.toml { };
+  dbDir = dirOf cfg.settings.db;
 
-  credentialName = "ip-hash-key";
-  credentialPath = "/run/credentials/honeybot-ingest.service/${credentialName}";
+  ipKey = hbLib.credential "honeybot-ingest.service" "ip-hash-key" cfg.ipHashKeyFile;
 
   # Nulls dropped: the daemon rejects unknown keys and keeps its own defaults.
   renderedSettings = lib.filterAttrsRecursive (_: v: v != null) (
-    cfg.settings // lib.optionalAttrs (cfg.ipHashKeyFile != null) { ip_hash_key_file = credentialPath; }
+    cfg.settings // lib.optionalAttrs (cfg.ipHashKeyFile != null) { ip_hash_key_file = ipKey.path; }
   );
 
   # Validated at build time, so a bad config fails nixos-rebuild, not the running service.
@@ -159,11 +159,17 @@ in
           assertion = cfg.settings.ip_mode == "hash" -> cfg.ipHashKeyFile != null;
           message = ''services.honeybot.ingest.settings.ip_mode = "hash" needs services.honeybot.ingest.ipHashKeyFile (a file with the secret key, outside the Nix store).'';
         }
+        (hbLib.secretNotInStore "services.honeybot.ingest.ipHashKeyFile" cfg.ipHashKeyFile)
         {
-          assertion = cfg.ipHashKeyFile == null || !lib.hasPrefix builtins.storeDir cfg.ipHashKeyFile;
-          message = "services.honeybot.ingest.ipHashKeyFile points into the Nix store, which is world-readable: keep the key in a root-only file (e.g. /run/secrets/...) and give its path as a string.";
+          assertion = lib.hasPrefix "/" cfg.settings.db;
+          message = "services.honeybot.ingest.settings.db = \"${cfg.settings.db}\" is not an absolute path: give the full path of the HoneyDB file.";
         }
       ];
+
+      # A HoneyDB outside /var/lib/honeybot (StateDirectory): its folder must exist and
+      # belong to the service user, or ReadWritePaths= names a missing path and the start fails.
+      systemd.tmpfiles.rules = optional (dbDir != "/var/lib/honeybot" && dbDir != dirOf hb.dbPath)
+        "d ${dbDir} 0750 ${hb.user} ${hb.group} - -";
 
       systemd.services.honeybot-ingest = {
         description = "Honeybot access-log ingester";
@@ -185,8 +191,8 @@ in
           SupplementaryGroups = optional config.services.nginx.enable config.services.nginx.group;
           StateDirectory = "honeybot";
           StateDirectoryMode = "0750";
-          ReadWritePaths = [ (dirOf cfg.settings.db) ];
-          LoadCredential = optional (cfg.ipHashKeyFile != null) "${credentialName}:${cfg.ipHashKeyFile}";
+          ReadWritePaths = [ dbDir ];
+          LoadCredential = ipKey.loadCredential;
           # No network at all: it reads files and writes SQLite; journald and the notify
           # socket are Unix sockets.
           PrivateNetwork = true;

@@ -1,5 +1,8 @@
 # One package per program: the workspace binary wrapped so that the runtime tools it calls
-# are pinned (writeShellApplication-style: PATH is set, nothing is taken from the host).
+# are pinned. They are put IN FRONT of PATH (`--prefix`): every tool a program runs by itself
+# comes from here, never from the host; the host's PATH stays behind them only for programs
+# the user names on purpose (the narrator's `sink.player = "command"`, git hooks ai-commit's
+# git runs).
 { lib
 , callPackage
 , runCommand
@@ -8,6 +11,8 @@
 , espeak-ng
 , piper-tts
 , pulseaudio
+, pipewire
+, alsa-utils
 , sox
 , unwrapped ? callPackage ./package.nix { }
 ,
@@ -37,7 +42,9 @@ in
   honeybot-narrator = wrap "honeybot-narrator" [
     piper-tts
     espeak-ng
-    pulseaudio
+    pulseaudio # paplay
+    pipewire # pw-play
+    alsa-utils # aplay
     sox
   ] "Reads articles and events aloud with a local TTS voice";
   ai-commit = wrap "ai-commit" [ git ] "Commit messages from a local LLM, never an error text";

@@ -111,18 +111,45 @@ pub const DEFAULT_MODEL: &str = "gemma3:4b";
 pub const DEFAULT_OPENAI_ENDPOINT: &str = "http://127.0.0.1:8080";
 
 /// The config file location: `$AI_COMMIT_CONFIG` (must exist), else
-/// `$XDG_CONFIG_HOME/ai-commit/config.toml`, else `$HOME/.config/ai-commit/config.toml`.
+/// `$XDG_CONFIG_HOME/ai-commit/config.toml`, else `$HOME/.config/ai-commit/config.toml`;
+/// when that user file does not exist, the first `ai-commit/config.toml` found in
+/// `$XDG_CONFIG_DIRS` (default `/etc/xdg`: the system-wide file NixOS's `programs.ai-commit`
+/// writes). The user file replaces the system one as a whole; they are not merged.
 #[must_use]
 pub fn config_path() -> Option<(PathBuf, bool)> {
     if let Some(p) = env::CONFIG.get() {
         return Some((PathBuf::from(p), true));
     }
-    let base = env::XDG_CONFIG_HOME
+    let user = env::XDG_CONFIG_HOME
         .get()
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
-        .or_else(|| env::HOME.get().map(|h| Path::new(&h).join(".config")))?;
-    Some((base.join("ai-commit").join("config.toml"), false))
+        .or_else(|| env::HOME.get().map(|h| Path::new(&h).join(".config")))
+        .map(|base| base.join(CONFIG_FILE));
+    if let Some(user) = &user {
+        if user.exists() {
+            return Some((user.clone(), false));
+        }
+    }
+    let dirs = env::XDG_CONFIG_DIRS
+        .get()
+        .unwrap_or_else(|| "/etc/xdg".to_owned());
+    system_config(&dirs)
+        .map(|p| (p, false))
+        .or(user.map(|p| (p, false)))
+}
+
+/// `ai-commit/config.toml` below a folder of the config search path.
+const CONFIG_FILE: &str = "ai-commit/config.toml";
+
+/// The first existing config file in a `$XDG_CONFIG_DIRS` list (absolute entries only, as
+/// the XDG spec says).
+fn system_config(dirs: &str) -> Option<PathBuf> {
+    dirs.split(':')
+        .map(Path::new)
+        .filter(|d| d.is_absolute())
+        .map(|d| d.join(CONFIG_FILE))
+        .find(|p| p.is_file())
 }
 
 struct Resolver {
@@ -516,6 +543,19 @@ mod tests {
     fn from_toml(text: &str) -> Result<Config, ConfigError> {
         let file: FileConfig = honeybot_daemon::parse_toml(Path::new("t.toml"), text)?;
         Config::resolve(file, None, &Overrides::default())
+    }
+
+    #[test]
+    fn system_config_is_the_first_existing_file_in_the_search_path() {
+        let a = tempfile::tempdir().expect("tempdir");
+        let b = tempfile::tempdir().expect("tempdir");
+        let file = b.path().join(CONFIG_FILE);
+        std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&file, "model = \"x\"\n").expect("write");
+        let list = format!("relative/dir:{}:{}", a.path().display(), b.path().display());
+        assert_eq!(system_config(&list), Some(file));
+        assert_eq!(system_config(&a.path().display().to_string()), None);
+        assert_eq!(system_config("relative"), None);
     }
 
     #[test]

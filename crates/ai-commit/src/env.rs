@@ -61,13 +61,17 @@ pub const XDG_CONFIG_HOME: EnvVar = EnvVar {
     name: "XDG_CONFIG_HOME",
     doc: "base folder of the config file (default $HOME/.config)",
 };
+pub const XDG_CONFIG_DIRS: EnvVar = EnvVar {
+    name: "XDG_CONFIG_DIRS",
+    doc: "system config folders (default /etc/xdg), read when the user has no config file",
+};
 pub const HOME: EnvVar = EnvVar {
     name: "HOME",
     doc: "used for the default config folder when XDG_CONFIG_HOME is unset",
 };
 
 /// All of them, in documentation order.
-pub const ALL: [EnvVar; 12] = [
+pub const ALL: [EnvVar; 13] = [
     CONFIG,
     PROVIDER,
     ENDPOINT,
@@ -79,5 +83,6 @@ pub const ALL: [EnvVar; 12] = [
     API_KEY_FILE,
     OLLAMA_HOST,
     XDG_CONFIG_HOME,
+    XDG_CONFIG_DIRS,
     HOME,
 ];

@@ -74,6 +74,12 @@ enum Cmd {
     Resume(Conn),
     /// Print the daemon's state as JSON.
     Status(Conn),
+    /// Check a config file (keys, types, values) without starting anything; exit 0 when
+    /// `serve --config FILE` would accept it (the NixOS module runs this at build time).
+    CheckConfig {
+        #[arg(long)]
+        config: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -218,6 +224,11 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
             let rendered = speak::render_with(engine, &cfg, &script, &output)?;
             println!("{}: {}", output.display(), rendered.summary());
+            Ok(ok)
+        }
+        Cmd::CheckConfig { config } => {
+            Config::load(&config)?;
+            println!("{}: ok", printable(&config.display().to_string()));
             Ok(ok)
         }
         Cmd::Stop(c) => simple(c, Request::Stop).await,

@@ -263,6 +263,51 @@ fn serve_refuses_a_bad_config_naming_file_line_and_key() {
     );
 }
 
+#[test]
+fn check_config_accepts_a_good_file_and_names_the_bad_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("narrator.toml");
+    let check = |config: &str| {
+        std::fs::write(&cfg, config).expect("write config");
+        // No XDG_RUNTIME_DIR, as in the Nix build sandbox: checking needs no socket.
+        Command::new(BIN)
+            .args(["check-config", "--config"])
+            .arg(&cfg)
+            .env_remove("XDG_RUNTIME_DIR")
+            .output()
+            .expect("run check-config")
+    };
+    let out = check(
+        "engine = \"espeak-ng\"\n[sink]\nplayer = \"pw-play\"\ndevice = \"honeybot\"\n\
+         [pronunciations]\nHoneybot = \"Honey bot\"\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(": ok"));
+    // Piper without a model and without a fallback: refused, naming the key.
+    let out = check("engine = \"piper\"\nfallback = \"none\"\n");
+    assert!(!out.status.success(), "accepted piper without a model");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("piper.model"), "{err}");
+    // A typo'd key: file, line and key.
+    let out = check("engine = \"espeak-ng\"\nvoulme = 3\n");
+    assert!(!out.status.success(), "accepted an unknown key");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let want = format!("{}:2:1: key `voulme`", cfg.display());
+    assert!(err.contains(&want), "{want} not in {err}");
+    // A missing file is an error too (a store path that was never written).
+    std::fs::remove_file(&cfg).expect("rm");
+    let out = Command::new(BIN)
+        .args(["check-config", "--config"])
+        .arg(&cfg)
+        .output()
+        .expect("run check-config");
+    assert!(!out.status.success(), "accepted a missing file");
+}
+
 // ---------------------------------------------------------------------------------------
 // The daemon.
 
