@@ -136,8 +136,13 @@ fn parse_day(s: &str) -> Option<String> {
 
 /// `[a, b]` or `a b` → items.
 fn list_items(v: &str) -> Vec<String> {
-    v.trim_matches(|c| c == '[' || c == ']')
-        .split([',', ' '])
+    let v = v.trim();
+    let items: Vec<&str> = match v.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
+        Some(inner) => inner.split(',').collect(),
+        None => v.split_whitespace().collect(),
+    };
+    items
+        .into_iter()
         .map(|s| unquote(s.trim()))
         .filter(|s| !s.is_empty())
         .collect()
