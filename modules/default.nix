@@ -5,5 +5,6 @@
     ./ingest.nix
     ./nginx.nix
     ./narrator.nix
+    ./director.nix
   ];
 }

@@ -54,6 +54,9 @@ expect_assertion() { # FILE TEXT
 expect_assertion tests/eval/bad-hash-without-key.nix "needs services.honeybot.ingest.ipHashKeyFile"
 expect_assertion tests/eval/bad-key-in-store.nix "points into the Nix store"
 expect_assertion tests/eval/bad-piper-without-model.nix "needs services.honeybot.narrator.voiceModel"
+"$EVAL" -q --no-analyze tests/eval/director-minimal.nix || fail=1   # a user unit: assertions only
+expect_assertion tests/eval/bad-director-without-narrator.nix "set services.honeybot.narrator.enable = true"
+expect_assertion tests/eval/bad-director-without-graphical-session.nix "shows pages in a graphical session"
 
 echo "== flake evaluation (nixpkgs replaced by an offline shim: lib/nixos real, packages stubbed)"
 shim=$(mktemp -d)
@@ -70,7 +73,8 @@ for attr in \
     nixosConfigurations.workstation.config.system.build.toplevel.drvPath \
     nixosConfigurations.workstation.config.systemd.user.services.honeybot-narrator.serviceConfig.ExecStart \
     packages.x86_64-linux.honeybot.drvPath packages.x86_64-linux.ai-commit.drvPath \
-    packages.x86_64-linux.honeybot-narrator.drvPath packages.x86_64-linux.honeybot-ingest.drvPath; do
+    packages.x86_64-linux.honeybot-narrator.drvPath packages.x86_64-linux.honeybot-ingest.drvPath \
+    packages.x86_64-linux.honeybot-director.drvPath; do
   if (cd "$tmp" && nix --extra-experimental-features 'nix-command flakes' eval --impure --no-write-lock-file \
         --override-input nixpkgs "path:$shim" ".#$attr" >/dev/null 2>"$tmp.err"); then
     echo "ok: flake evaluates .#$attr"

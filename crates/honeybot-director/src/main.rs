@@ -40,6 +40,11 @@ enum Cmd {
         #[arg(long)]
         once: bool,
     },
+    /// Check a config file (unknown keys, bad values) and exit: 0 good, 2 bad.
+    CheckConfig {
+        #[arg(long)]
+        config: PathBuf,
+    },
     #[command(flatten)]
     Control(ControlCmd),
 }
@@ -106,6 +111,11 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let (config, overrides, once) = match cli.command {
         Cmd::Control(c) => return control_verb(c).await,
+        Cmd::CheckConfig { config } => {
+            Config::load(&config)?;
+            println!("{}: ok", config.display());
+            return Ok(());
+        }
         Cmd::Run {
             config,
             posts,

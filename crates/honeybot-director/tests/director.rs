@@ -5,7 +5,7 @@
 //!
 //! A test that needs a missing tool fails loudly under CI=true and otherwise prints
 //! "SKIP: <reason>" to stderr and returns. `HONEYBOT_DIRECTOR_SOAK` sets the soak's item
-//! count (default 12).
+//! count (default 25).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -691,7 +691,7 @@ fn soak_of_many_short_items_leaves_nothing_and_spares_the_testers_browser() {
     let items: u64 = std::env::var("HONEYBOT_DIRECTOR_SOAK")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(12);
+        .unwrap_or(25);
     let x = X::start();
     let site = Site::start();
     let env = Env::new();
