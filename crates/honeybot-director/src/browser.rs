@@ -59,7 +59,10 @@ pub fn arguments(cfg: &BrowserConfig, profile: &Path, url: &str, as_root: bool) 
     match cfg.kind {
         BrowserKind::Chromium => {
             a.push(format!("--user-data-dir={}", profile.display()));
-            a.push(format!("--disk-cache-dir={}", profile.join("cache").display()));
+            a.push(format!(
+                "--disk-cache-dir={}",
+                profile.join("cache").display()
+            ));
             for f in [
                 "--no-first-run",
                 "--no-default-browser-check",
@@ -169,8 +172,8 @@ impl Browser {
             }
             procs::reap_group(self.pgid);
             if procs::group_members(self.pgid).is_empty() || Instant::now() >= deadline {
-                let log = std::fs::read_to_string(self.profile.join("browser.log"))
-                    .unwrap_or_default();
+                let log =
+                    std::fs::read_to_string(self.profile.join("browser.log")).unwrap_or_default();
                 let tail: String = log.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
                 log::warn!(pgid = self.pgid; "browser shows no window: {tail}");
                 return Err(Error::NoWindow {

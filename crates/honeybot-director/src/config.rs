@@ -263,8 +263,14 @@ impl Config {
             ("min_show_secs", self.min_show_secs),
             ("page.timeout_secs", self.page.timeout_secs),
             ("page.notice_after_secs", self.page.notice_after_secs),
-            ("browser.window_timeout_secs", self.browser.window_timeout_secs),
-            ("browser.close_timeout_secs", self.browser.close_timeout_secs),
+            (
+                "browser.window_timeout_secs",
+                self.browser.window_timeout_secs,
+            ),
+            (
+                "browser.close_timeout_secs",
+                self.browser.close_timeout_secs,
+            ),
             ("watch.poll_secs", self.watch.poll_secs),
             ("heartbeat.interval_secs", self.heartbeat.interval_secs),
             ("heartbeat.step_secs", self.heartbeat.step_secs),
@@ -278,7 +284,10 @@ impl Config {
             return Err(bad("watch.poll_secs", "must be at least 0.1".into()));
         }
         if self.heartbeat.actions.iter().any(Vec::is_empty) {
-            return Err(bad("heartbeat.actions", "an action is an empty command".into()));
+            return Err(bad(
+                "heartbeat.actions",
+                "an action is an empty command".into(),
+            ));
         }
         if let Some(u) = &self.site_url {
             check_site_url(u).map_err(|m| bad("site_url", m))?;

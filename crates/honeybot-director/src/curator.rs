@@ -163,7 +163,11 @@ pub fn slugify(s: &str) -> String {
 }
 
 fn default_permalink(pattern: &str, day: &str, slug: &str, cats: &[String]) -> String {
-    let cats = cats.iter().map(|c| slugify(c)).collect::<Vec<_>>().join("/");
+    let cats = cats
+        .iter()
+        .map(|c| slugify(c))
+        .collect::<Vec<_>>()
+        .join("/");
     // Markdown and HTML posts both render to .html.
     let out_ext = ".html";
     let mut url = pattern
@@ -247,7 +251,10 @@ pub fn scan(dir: &Path, pattern: &str) -> Result<(Vec<Post>, HashMap<PathBuf, St
             Ok(Some(p)) => {
                 stamps.insert(
                     path,
-                    (meta.modified().unwrap_or(SystemTime::UNIX_EPOCH), meta.len()),
+                    (
+                        meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                        meta.len(),
+                    ),
                 );
                 posts.push(p);
             }
@@ -297,7 +304,7 @@ impl Rng {
             .map_or(0, |d| d.as_nanos() as u64);
         Rng(t ^ (u64::from(std::process::id()) << 32))
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -306,7 +313,7 @@ impl Rng {
     }
     pub fn shuffle<T>(&mut self, v: &mut [T]) {
         for i in (1..v.len()).rev() {
-            let j = (self.next() % (i as u64 + 1)) as usize;
+            let j = (self.next_u64() % (i as u64 + 1)) as usize;
             v.swap(i, j);
         }
     }
@@ -337,7 +344,7 @@ impl Playlist {
         self.queue = posts[..n].iter().cloned().chain(rest).collect();
     }
 
-    pub fn next(&mut self) -> Option<Post> {
+    pub fn pop(&mut self) -> Option<Post> {
         self.queue.pop_front()
     }
 
@@ -423,7 +430,7 @@ mod tests {
         let posts: Vec<Post> = (0..20).map(mk).collect();
         let mut pl = Playlist::new(3, Rng::seeded(7));
         pl.deal(&posts);
-        let order: Vec<String> = std::iter::from_fn(|| pl.next()).map(|p| p.title).collect();
+        let order: Vec<String> = std::iter::from_fn(|| pl.pop()).map(|p| p.title).collect();
         assert_eq!(order[..3], ["t0", "t1", "t2"]);
         let mut rest = order[3..].to_vec();
         assert_ne!(rest, (3..20).map(|i| format!("t{i}")).collect::<Vec<_>>());
@@ -433,7 +440,7 @@ mod tests {
         assert_eq!(rest, want, "every other post exactly once");
         pl.deal(&posts);
         pl.push_front(mk(9));
-        assert_eq!(pl.next().map(|p| p.title).as_deref(), Some("t9"));
+        assert_eq!(pl.pop().map(|p| p.title).as_deref(), Some("t9"));
         assert_eq!(pl.len(), 19, "the news is not played twice in the round");
     }
 

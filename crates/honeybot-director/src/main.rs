@@ -14,7 +14,10 @@ use honeybot_director::state::StateDir;
 use honeybot_director::{Error, procs};
 
 #[derive(Parser)]
-#[command(version, about = "Runs the live show: articles on screen, read by the narrator")]
+#[command(
+    version,
+    about = "Runs the live show: articles on screen, read by the narrator"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -97,9 +100,12 @@ fn main() -> ExitCode {
     match rt.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let usage = e
-                .downcast_ref::<Error>()
-                .is_some_and(|e| matches!(e, Error::Config(_) | Error::Invalid { .. } | Error::Missing { .. }));
+            let usage = e.downcast_ref::<Error>().is_some_and(|e| {
+                matches!(
+                    e,
+                    Error::Config(_) | Error::Invalid { .. } | Error::Missing { .. }
+                )
+            });
             let text = format!("{e:#}");
             let clean: String = text.chars().filter(|c| !c.is_control()).collect();
             eprintln!("honeybot-director: {clean}");
@@ -161,9 +167,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let server = tokio::spawn(control::serve(listener, shared.clone(), tx.clone()));
     let signals = tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) =
-            (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
-        else {
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
             return;
         };
         tokio::select! {

@@ -18,7 +18,8 @@ pub fn group_members(pgid: i32) -> Vec<i32> {
     };
     dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
         .filter(|pid| {
-            stat_fields(*pid).is_some_and(|(state, pgrp)| pgrp == pgid && state != 'Z' && state != 'X')
+            stat_fields(*pid)
+                .is_some_and(|(state, pgrp)| pgrp == pgid && state != 'Z' && state != 'X')
         })
         .collect()
 }

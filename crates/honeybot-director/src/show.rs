@@ -15,6 +15,7 @@ use honeybot_daemon::Notifier;
 use honeybot_narrator::protocol::{EndReason, Request};
 use tokio::sync::mpsc;
 
+use crate::Error;
 use crate::browser::Browser;
 use crate::config::{Config, fill};
 use crate::control::{Command, Shared, Status};
@@ -22,7 +23,6 @@ use crate::curator::{self, Playlist, Post, Rng, Stamp};
 use crate::state::StateDir;
 use crate::voice::{self, Ears, Speaker};
 use crate::watch::Watcher;
-use crate::Error;
 
 /// Everything the show needs, resolved by the caller.
 #[derive(Debug)]
@@ -184,7 +184,10 @@ async fn run_actions(actions: Vec<Vec<String>>, window: String, step: Duration) 
         if i > 0 {
             tokio::time::sleep(step).await;
         }
-        let argv: Vec<String> = action.iter().map(|a| a.replace("{window}", &window)).collect();
+        let argv: Vec<String> = action
+            .iter()
+            .map(|a| a.replace("{window}", &window))
+            .collect();
         let out = tokio::process::Command::new(&argv[0])
             .args(&argv[1..])
             .kill_on_drop(true)
@@ -316,7 +319,9 @@ async fn forever(ctx: &mut Ctx, ears: &mut Ears) -> Result<(), Error> {
             }
             playlist.deal(&all);
         }
-        let Some(post) = playlist.next() else { continue };
+        let Some(post) = playlist.pop() else {
+            continue;
+        };
         ctx.set(|s| s.queued = playlist.len());
         match play(ctx, ears, &post).await {
             Ok(()) => {}
@@ -395,7 +400,10 @@ async fn play(ctx: &mut Ctx, ears: &mut Ears, post: &Post) -> Result<(), Cut> {
         let notice = fill(&ctx.cfg.page.notice, &post.title, &date, &url);
         log::info!("waiting for {url} to answer 200");
         ctx.speaker.text(&notice, false).await?;
-        let ready = match ctx.race(page_ready(&http, &url, total - notice_after)).await {
+        let ready = match ctx
+            .race(page_ready(&http, &url, total - notice_after))
+            .await
+        {
             Err(Cut::News) => return Err(breaking(ctx).await.err().map_or(Cut::News, Cut::Failed)),
             r => r?,
         };
@@ -460,7 +468,8 @@ async fn show(
     ctx.set(|s| s.reading = Some(job));
     let reason = ctx.race(ears.finished(job)).await??;
     let min = Duration::from_secs_f64(ctx.cfg.min_show_secs);
-    ctx.race(tokio::time::sleep_until((shown_at + min).into())).await?;
+    ctx.race(tokio::time::sleep_until((shown_at + min).into()))
+        .await?;
     if reason == EndReason::Done {
         ctx.set(|s| s.played += 1);
         log::info!(job = job; "read to the end: {}", post.title);

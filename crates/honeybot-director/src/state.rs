@@ -43,8 +43,10 @@ impl StateDir {
             .map_err(Error::io("creating", dir))?;
         let lock_path = dir.join("lock");
         let file = File::create(&lock_path).map_err(Error::io("creating", &lock_path))?;
-        let lock = Flock::lock(file, FlockArg::LockExclusiveNonblock)
-            .map_err(|_| Error::Locked { path: dir.to_owned() })?;
+        let lock =
+            Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|_| Error::Locked {
+                path: dir.to_owned(),
+            })?;
         let mut s = StateDir {
             dir: dir.to_owned(),
             record: Record::default(),

@@ -137,8 +137,7 @@ mod tests {
         let mut w = Watcher::start(dir.path(), &cfg);
         assert_eq!(w.mode, "inotify");
         for i in 0..5 {
-            std::fs::write(dir.path().join("2025-01-01-a.md"), format!("part {i}"))
-                .expect("write");
+            std::fs::write(dir.path().join("2025-01-01-a.md"), format!("part {i}")).expect("write");
         }
         tokio::time::timeout(Duration::from_secs(5), w.changed())
             .await

@@ -9,8 +9,8 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::process::CommandExt;
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -43,7 +43,12 @@ fn require_tools(names: &[&str]) -> bool {
 }
 
 const X_TOOLS: &[&str] = &[
-    "Xvfb", "openbox", "wmctrl", "xdotool", "import", "espeak-ng",
+    "Xvfb",
+    "openbox",
+    "wmctrl",
+    "xdotool",
+    "import",
+    "espeak-ng",
 ];
 
 /// Polls `f` every 50 ms until it gives a value or `limit` passes.
@@ -70,7 +75,15 @@ struct X {
 impl X {
     fn start() -> X {
         let mut xvfb = Command::new("Xvfb")
-            .args(["-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp"])
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1024x768x24",
+                "-nolisten",
+                "tcp",
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -280,7 +293,9 @@ impl Narrator {
                 .expect("runtime");
             rt.block_on(async move {
                 let mut c = Client::connect(&socket).await.expect("connect narrator");
-                c.call(&Request::Subscribe, |_| {}).await.expect("subscribe");
+                c.call(&Request::Subscribe, |_| {})
+                    .await
+                    .expect("subscribe");
                 let _ = tx.send(());
                 while let Ok(m) = c.next().await {
                     if let Incoming::Event(e) = m {
@@ -289,7 +304,8 @@ impl Narrator {
                 }
             });
         });
-        rx.recv_timeout(Duration::from_secs(10)).expect("subscribed");
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("subscribed");
         seen
     }
 }
@@ -348,7 +364,14 @@ impl Env {
     }
 
     /// Starts `honeybot-director run ARGS` with this environment; stderr to `director.log`.
-    fn director(&self, x: &X, narrator: &Narrator, site: &Site, config: &Path, args: &[&str]) -> Child {
+    fn director(
+        &self,
+        x: &X,
+        narrator: &Narrator,
+        site: &Site,
+        config: &Path,
+        args: &[&str],
+    ) -> Child {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -396,7 +419,12 @@ impl Env {
         }
     }
 
-    fn wait_status(&self, what: &str, limit: Duration, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    fn wait_status(
+        &self,
+        what: &str,
+        limit: Duration,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
         wait_for(limit, what, || self.ctl("status").filter(|s| pred(s)))
     }
 
@@ -405,7 +433,11 @@ impl Env {
     fn assert_clean(&self) {
         let state = self.state_dir();
         let procs = processes_mentioning(&state);
-        assert!(procs.is_empty(), "processes left: {procs:?}\n{}", self.log());
+        assert!(
+            procs.is_empty(),
+            "processes left: {procs:?}\n{}",
+            self.log()
+        );
         let profiles = state.join("profiles");
         let left: Vec<_> = std::fs::read_dir(&profiles)
             .map(|d| d.flatten().map(|e| e.path()).collect())
@@ -444,7 +476,9 @@ fn processes_mentioning(needle: &Path) -> Vec<(i32, String)> {
 }
 
 fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    wait_for(limit, "the director to exit", || child.try_wait().ok().flatten())
+    wait_for(limit, "the director to exit", || {
+        child.try_wait().ok().flatten()
+    })
 }
 
 fn long_body(sentences: usize) -> String {
@@ -464,7 +498,12 @@ fn a_bad_config_is_refused_naming_file_line_and_key() {
     let out = Command::new(BIN)
         .args(["run", "--config"])
         .arg(&cfg)
-        .args(["--posts", "/nonexistent", "--site-url", "http://127.0.0.1:1"])
+        .args([
+            "--posts",
+            "/nonexistent",
+            "--site-url",
+            "http://127.0.0.1:1",
+        ])
         .env("XDG_RUNTIME_DIR", &env.runtime)
         .output()
         .expect("run");
@@ -476,7 +515,11 @@ fn a_bad_config_is_refused_naming_file_line_and_key() {
 
 fn once_shows_and_reads(browser: &str) {
     // Debian calls it firefox-esr.
-    let command = if browser == "firefox" { "firefox-esr" } else { "chromium" };
+    let command = if browser == "firefox" {
+        "firefox-esr"
+    } else {
+        "chromium"
+    };
     if !require_tools(&[X_TOOLS, &[command]].concat()) {
         return;
     }
@@ -485,7 +528,13 @@ fn once_shows_and_reads(browser: &str) {
     let env = Env::new();
     let narrator = Narrator::start(env.dir.path());
     let events = narrator.subscribe();
-    post(&env.posts, &site, "2024-05-01-older.md", "An older entry", "Old news.");
+    post(
+        &env.posts,
+        &site,
+        "2024-05-01-older.md",
+        "An older entry",
+        "Old news.",
+    );
     let newest = post(
         &env.posts,
         &site,
@@ -520,7 +569,8 @@ fn once_shows_and_reads(browser: &str) {
         Event::Finished { id, reason, .. } if *id == job && reason.as_str() == "done")));
     assert!(narrator.wavs.join(format!("{job}.wav")).is_file());
     assert!(
-        !ev.iter().any(|(_, e)| matches!(e, Event::Sentence { text, .. } if text.contains("Old news"))),
+        !ev.iter()
+            .any(|(_, e)| matches!(e, Event::Sentence { text, .. } if text.contains("Old news"))),
         "--once reads exactly one article"
     );
     assert!(share > 0.4);
@@ -547,14 +597,27 @@ fn heartbeat_raises_the_dashboard_then_the_browser_again() {
     let site = Site::start();
     let env = Env::new();
     let narrator = Narrator::start(env.dir.path());
-    post(&env.posts, &site, "2025-01-01-pulse.md", "Pulse page", "Short.");
+    post(
+        &env.posts,
+        &site,
+        "2025-01-01-pulse.md",
+        "Pulse page",
+        "Short.",
+    );
     let mut dash = Command::new("xmessage")
-        .args(["-title", "Honeybot dashboard", "-geometry", "300x100+0+0", "logs"])
+        .args([
+            "-title",
+            "Honeybot dashboard",
+            "-geometry",
+            "300x100+0+0",
+            "logs",
+        ])
         .env("DISPLAY", &x.display)
         .spawn()
         .expect("xmessage");
     wait_for(Duration::from_secs(10), "the dashboard window", || {
-        x.cmd("wmctrl", &["-l"]).filter(|l| l.contains("Honeybot dashboard"))
+        x.cmd("wmctrl", &["-l"])
+            .filter(|l| l.contains("Honeybot dashboard"))
     });
     let config = env.config(
         "min_show_secs = 12\n[heartbeat]\ninterval_secs = 2\nstep_secs = 2\n\
@@ -563,25 +626,32 @@ fn heartbeat_raises_the_dashboard_then_the_browser_again() {
     let mut d = env.director(&x, &narrator, &site, &config, &["--once"]);
     // The active window goes: browser, dashboard (heartbeat), browser again.
     let mut seen: Vec<String> = Vec::new();
-    wait_for(Duration::from_secs(60), "browser → dashboard → browser", || {
-        let t = x.active_title()?;
-        let t = if t.contains("Pulse page") {
-            "browser".to_owned()
-        } else if t == "Honeybot dashboard" {
-            "dashboard".to_owned()
-        } else {
-            return None;
-        };
-        if seen.last() != Some(&t) {
-            seen.push(t);
-        }
-        seen.windows(3)
-            .any(|w| w == ["browser", "dashboard", "browser"])
-            .then_some(())
-    });
+    wait_for(
+        Duration::from_secs(60),
+        "browser → dashboard → browser",
+        || {
+            let t = x.active_title()?;
+            let t = if t.contains("Pulse page") {
+                "browser".to_owned()
+            } else if t == "Honeybot dashboard" {
+                "dashboard".to_owned()
+            } else {
+                return None;
+            };
+            if seen.last() != Some(&t) {
+                seen.push(t);
+            }
+            seen.windows(3)
+                .any(|w| w == ["browser", "dashboard", "browser"])
+                .then_some(())
+        },
+    );
     let status = wait_exit(&mut d, Duration::from_secs(60));
     assert!(status.success(), "{}", env.log());
-    assert!(dash.try_wait().expect("dash").is_none(), "the dashboard was closed");
+    assert!(
+        dash.try_wait().expect("dash").is_none(),
+        "the dashboard was closed"
+    );
     let _ = dash.kill();
     let _ = dash.wait();
     env.assert_clean();
@@ -597,7 +667,13 @@ fn a_new_post_is_breaking_news_within_two_seconds_and_stop_cleans_up() {
     let env = Env::new();
     let narrator = Narrator::start(env.dir.path());
     let events = narrator.subscribe();
-    post(&env.posts, &site, "2024-01-01-long.md", "A long read", &long_body(20));
+    post(
+        &env.posts,
+        &site,
+        "2024-01-01-long.md",
+        "A long read",
+        &long_body(20),
+    );
     let config = env.config(
         "min_show_secs = 60\nbreaking_line = \"Breaking news.\"\n[page]\nnotice_after_secs = 0.5\n",
     );
@@ -615,26 +691,43 @@ fn a_new_post_is_breaking_news_within_two_seconds_and_stop_cleans_up() {
     )
     .expect("write");
     let said = wait_for(Duration::from_secs(10), "the breaking-news line", || {
-        events.lock().expect("events").iter().find_map(|(t, e)| match e {
-            Event::Sentence { text, .. } if text.contains("Breaking news") => Some(*t),
-            _ => None,
-        })
+        events
+            .lock()
+            .expect("events")
+            .iter()
+            .find_map(|(t, e)| match e {
+                Event::Sentence { text, .. } if text.contains("Breaking news") => Some(*t),
+                _ => None,
+            })
     });
     let latency = said.duration_since(written);
-    assert!(latency < Duration::from_secs(2), "breaking news after {latency:?}");
+    assert!(
+        latency < Duration::from_secs(2),
+        "breaking news after {latency:?}"
+    );
     wait_for(Duration::from_secs(20), "the waiting notice", || {
-        events.lock().expect("events").iter().find_map(|(_, e)| match e {
-            Event::Sentence { text, .. } if text.contains("Waiting for Fresh off the press") => Some(()),
-            _ => None,
-        })
+        events
+            .lock()
+            .expect("events")
+            .iter()
+            .find_map(|(_, e)| match e {
+                Event::Sentence { text, .. }
+                    if text.contains("Waiting for Fresh off the press") =>
+                {
+                    Some(())
+                }
+                _ => None,
+            })
     });
     site.publish("/fresh/", "Fresh off the press");
     env.wait_status("the news on screen", Duration::from_secs(60), |s| {
         s["state"] == "showing" && s["title"] == "Fresh off the press" && s["breaking"] == 1
     });
-    wait_for(Duration::from_secs(20), "the news page in the screenshot", || {
-        (x.magenta_share() > 0.4).then_some(())
-    });
+    wait_for(
+        Duration::from_secs(20),
+        "the news page in the screenshot",
+        || (x.magenta_share() > 0.4).then_some(()),
+    );
     assert!(env.ctl("stop").is_some());
     let status = wait_exit(&mut d, Duration::from_secs(30));
     assert!(status.success(), "{}", env.log());
@@ -650,21 +743,37 @@ fn sigkill_leftovers_are_cleaned_on_the_next_start_and_sigterm_leaves_nothing() 
     let site = Site::start();
     let env = Env::new();
     let narrator = Narrator::start(env.dir.path());
-    post(&env.posts, &site, "2024-01-01-long.md", "Held page", "Short one.");
+    post(
+        &env.posts,
+        &site,
+        "2024-01-01-long.md",
+        "Held page",
+        "Short one.",
+    );
     let config = env.config("min_show_secs = 60\n");
     let mut d = env.director(&x, &narrator, &site, &config, &[]);
-    env.wait_status("the page", Duration::from_secs(60), |s| s["state"] == "showing");
+    env.wait_status("the page", Duration::from_secs(60), |s| {
+        s["state"] == "showing"
+    });
     let state = env.state_dir();
     assert!(!processes_mentioning(&state).is_empty(), "no browser runs");
     d.kill().expect("SIGKILL");
     d.wait().expect("wait");
     let orphans = processes_mentioning(&state);
-    assert!(!orphans.is_empty(), "the browser should outlive a SIGKILLed director");
+    assert!(
+        !orphans.is_empty(),
+        "the browser should outlive a SIGKILLed director"
+    );
     let _ = std::fs::remove_file(env.socket());
     // The next start ends them and removes the old profile.
     let mut d = env.director(&x, &narrator, &site, &config, &[]);
-    env.wait_status("the page again", Duration::from_secs(60), |s| s["state"] == "showing");
-    let now: Vec<i32> = processes_mentioning(&state).into_iter().map(|p| p.0).collect();
+    env.wait_status("the page again", Duration::from_secs(60), |s| {
+        s["state"] == "showing"
+    });
+    let now: Vec<i32> = processes_mentioning(&state)
+        .into_iter()
+        .map(|p| p.0)
+        .collect();
     for (pid, cmd) in &orphans {
         assert!(!now.contains(pid), "left from the killed run: {pid} {cmd}");
     }
@@ -672,7 +781,11 @@ fn sigkill_leftovers_are_cleaned_on_the_next_start_and_sigterm_leaves_nothing() 
         .expect("profiles")
         .flatten()
         .collect();
-    assert_eq!(profiles.len(), 1, "only the new browser's profile: {profiles:?}");
+    assert_eq!(
+        profiles.len(),
+        1,
+        "only the new browser's profile: {profiles:?}"
+    );
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(d.id() as i32),
         nix::sys::signal::Signal::SIGTERM,
@@ -700,16 +813,23 @@ fn soak_of_many_short_items_leaves_nothing_and_spares_the_testers_browser() {
     let own_profile = env.dir.path().join("own-browser");
     let mut own = Command::new("chromium")
         .arg(format!("--user-data-dir={}", own_profile.display()))
-        .args(["--no-first-run", "--no-sandbox", "--disable-gpu", "about:blank"])
+        .args([
+            "--no-first-run",
+            "--no-sandbox",
+            "--disable-gpu",
+            "about:blank",
+        ])
         .env("DISPLAY", &x.display)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0)
         .spawn()
         .expect("own chromium");
-    wait_for(Duration::from_secs(30), "the tester's browser window", || {
-        x.cmd("xdotool", &["search", "--pid", &own.id().to_string()])
-    });
+    wait_for(
+        Duration::from_secs(30),
+        "the tester's browser window",
+        || x.cmd("xdotool", &["search", "--pid", &own.id().to_string()]),
+    );
     for i in 0..4 {
         post(
             &env.posts,
@@ -721,14 +841,19 @@ fn soak_of_many_short_items_leaves_nothing_and_spares_the_testers_browser() {
     }
     let config = env.config("newest = 2\n[station_id]\ninterval_secs = 3\ntext = \"Honeybot.\"\n");
     let mut d = env.director(&x, &narrator, &site, &config, &[]);
-    env.wait_status(&format!("{items} items played"), Duration::from_secs(items * 10 + 30), |s| {
-        s["played"].as_u64().is_some_and(|n| n >= items)
-    });
+    env.wait_status(
+        &format!("{items} items played"),
+        Duration::from_secs(items * 10 + 30),
+        |s| s["played"].as_u64().is_some_and(|n| n >= items),
+    );
     assert!(env.ctl("stop").is_some());
     let status = wait_exit(&mut d, Duration::from_secs(30));
     assert!(status.success(), "{}", env.log());
     env.assert_clean();
-    assert!(own.try_wait().expect("own").is_none(), "the tester's browser was killed");
+    assert!(
+        own.try_wait().expect("own").is_none(),
+        "the tester's browser was killed"
+    );
     assert!(!processes_mentioning(&own_profile).is_empty());
     let _ = own.kill();
     let _ = own.wait();
@@ -738,4 +863,3 @@ fn soak_of_many_short_items_leaves_nothing_and_spares_the_testers_browser() {
         nix::sys::signal::Signal::SIGKILL,
     );
 }
-
