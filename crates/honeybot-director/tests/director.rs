@@ -52,15 +52,22 @@ const X_TOOLS: &[&str] = &[
 ];
 
 /// Polls `f` every 50 ms until it gives a value or `limit` passes.
-fn wait_for<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+fn try_wait_for<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + limit;
     loop {
         if let Some(v) = f() {
-            return v;
+            return Some(v);
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        if Instant::now() >= deadline {
+            return None;
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// [`try_wait_for`], panicking with `what` on timeout.
+fn wait_for<T>(limit: Duration, what: &str, f: impl FnMut() -> Option<T>) -> T {
+    try_wait_for(limit, f).unwrap_or_else(|| panic!("timed out waiting for {what}"))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -70,6 +77,9 @@ struct X {
     xvfb: Child,
     wm: Child,
     display: String,
+    /// Xvfb's stdout, kept open: a closed pipe would kill it with SIGPIPE if it wrote again.
+    _xvfb_out: BufReader<std::process::ChildStdout>,
+    wm_log: tempfile::NamedTempFile,
 }
 
 impl X {
@@ -89,21 +99,51 @@ impl X {
             .spawn()
             .expect("start Xvfb");
         let mut line = String::new();
-        BufReader::new(xvfb.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("display number");
+        let mut out = BufReader::new(xvfb.stdout.take().expect("stdout"));
+        out.read_line(&mut line).expect("display number");
         let display = format!(":{}", line.trim());
-        let wm = Command::new("openbox")
-            .env("DISPLAY", &display)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start openbox");
-        let x = X { xvfb, wm, display };
-        wait_for(Duration::from_secs(20), "openbox", || {
-            x.cmd("wmctrl", &["-m"]).filter(|o| o.contains("Openbox"))
-        });
+        let wm_log = tempfile::NamedTempFile::new().expect("openbox log");
+        let wm = X::openbox(&display, &wm_log);
+        let mut x = X {
+            xvfb,
+            wm,
+            display,
+            _xvfb_out: out,
+            wm_log,
+        };
+        // openbox can lose a start-up race on a busy machine; one more try, then fail with
+        // what it said.
+        for attempt in 0..2 {
+            let up = try_wait_for(Duration::from_secs(20), || {
+                x.cmd("wmctrl", &["-m"]).filter(|o| o.contains("Openbox"))
+            });
+            if up.is_some() {
+                return x;
+            }
+            let said = std::fs::read_to_string(x.wm_log.path()).unwrap_or_default();
+            assert!(
+                attempt == 0,
+                "openbox did not start on {}: {said}",
+                x.display
+            );
+            eprintln!(
+                "openbox did not come up on {} ({said}); restarting it",
+                x.display
+            );
+            let _ = x.wm.kill();
+            let _ = x.wm.wait();
+            x.wm = X::openbox(&x.display, &x.wm_log);
+        }
         x
+    }
+
+    fn openbox(display: &str, log: &tempfile::NamedTempFile) -> Child {
+        Command::new("openbox")
+            .env("DISPLAY", display)
+            .stdout(Stdio::null())
+            .stderr(log.reopen().expect("log"))
+            .spawn()
+            .expect("start openbox")
     }
 
     /// Runs a tool on this display; its stdout when it succeeded.
@@ -425,7 +465,19 @@ impl Env {
         limit: Duration,
         pred: impl Fn(&serde_json::Value) -> bool,
     ) -> serde_json::Value {
-        wait_for(limit, what, || self.ctl("status").filter(|s| pred(s)))
+        try_wait_for(limit, || self.ctl("status").filter(|s| pred(s))).unwrap_or_else(|| {
+            panic!(
+                "timed out waiting for {what}; status {:?}\nlog:\n{}",
+                self.ctl("status"),
+                self.log()
+            )
+        })
+    }
+
+    /// [`wait_for`] that shows the director's log on timeout.
+    fn wait<T>(&self, limit: Duration, what: &str, f: impl FnMut() -> Option<T>) -> T {
+        try_wait_for(limit, f)
+            .unwrap_or_else(|| panic!("timed out waiting for {what}; log:\n{}", self.log()))
     }
 
     /// Nothing of the director's is left: no process naming its state dir, no profile, no
@@ -690,7 +742,7 @@ fn a_new_post_is_breaking_news_within_two_seconds_and_stop_cleans_up() {
         "---\ntitle: \"Fresh off the press\"\npermalink: /fresh/\n---\nIt just happened.\n",
     )
     .expect("write");
-    let said = wait_for(Duration::from_secs(10), "the breaking-news line", || {
+    let said = env.wait(Duration::from_secs(10), "the breaking-news line", || {
         events
             .lock()
             .expect("events")
@@ -705,7 +757,7 @@ fn a_new_post_is_breaking_news_within_two_seconds_and_stop_cleans_up() {
         latency < Duration::from_secs(2),
         "breaking news after {latency:?}"
     );
-    wait_for(Duration::from_secs(20), "the waiting notice", || {
+    env.wait(Duration::from_secs(20), "the waiting notice", || {
         events
             .lock()
             .expect("events")
@@ -723,7 +775,7 @@ fn a_new_post_is_breaking_news_within_two_seconds_and_stop_cleans_up() {
     env.wait_status("the news on screen", Duration::from_secs(60), |s| {
         s["state"] == "showing" && s["title"] == "Fresh off the press" && s["breaking"] == 1
     });
-    wait_for(
+    env.wait(
         Duration::from_secs(20),
         "the news page in the screenshot",
         || (x.magenta_share() > 0.4).then_some(()),
