@@ -34,6 +34,7 @@
             honeybot
             honeybot-ingest
             honeybot-narrator
+            honeybot-director
             ai-commit
             ;
           default = p.honeybot;
@@ -45,6 +46,7 @@
           honeybot
           honeybot-ingest
           honeybot-narrator
+          honeybot-director
           ai-commit
           ;
       };

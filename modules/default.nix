@@ -6,5 +6,6 @@
     ./nginx.nix
     ./narrator.nix
     ./ai-commit.nix
+    ./director.nix
   ];
 }

@@ -14,6 +14,9 @@
 , pipewire
 , alsa-utils
 , sox
+, chromium
+, wmctrl
+, xdotool
 , unwrapped ? callPackage ./package.nix { }
 ,
 }:
@@ -47,5 +50,12 @@ in
     alsa-utils # aplay
     sox
   ] "Reads articles and events aloud with a local TTS voice";
+  # The browser here is the default one; the module writes the picked browser's store path
+  # into the config (`browser.command`), so Firefox is pinned the same way.
+  honeybot-director = wrap "honeybot-director" [
+    chromium
+    wmctrl
+    xdotool
+  ] "The live show: articles in a browser window, read by the narrator, with breaking news";
   ai-commit = wrap "ai-commit" [ git ] "Commit messages from a local LLM, never an error text";
 }

@@ -106,6 +106,9 @@ expect_assertion tests/eval/bad-ai-commit-key-in-store.nix "programs.ai-commit.s
 
 echo "== docs/configuration.md is generated from the option declarations"
 if scripts/gen-options-doc.sh --check; then echo "ok: docs/configuration.md is current"; else fail=1; fi
+"$EVAL" -q --no-analyze tests/eval/director-minimal.nix || fail=1   # a user unit: assertions only
+expect_assertion tests/eval/bad-director-without-narrator.nix "set services.honeybot.narrator.enable = true"
+expect_assertion tests/eval/bad-director-without-graphical-session.nix "shows pages in a graphical session"
 
 echo "== flake evaluation (nixpkgs replaced by an offline shim: lib/nixos real, packages stubbed)"
 shim=$(mktemp -d)
@@ -124,7 +127,8 @@ for attr in \
     nixosConfigurations.workstation.config.systemd.user.services.honeybot-narrator.serviceConfig.ExecStart \
     nixosConfigurations.workstation.config.environment.etc.\"xdg/ai-commit/config.toml\".source \
     packages.x86_64-linux.honeybot.drvPath packages.x86_64-linux.ai-commit.drvPath \
-    packages.x86_64-linux.honeybot-narrator.drvPath packages.x86_64-linux.honeybot-ingest.drvPath; do
+    packages.x86_64-linux.honeybot-narrator.drvPath packages.x86_64-linux.honeybot-ingest.drvPath \
+    packages.x86_64-linux.honeybot-director.drvPath; do
   if (cd "$tmp" && nix --extra-experimental-features 'nix-command flakes' eval --impure --no-write-lock-file \
         --override-input nixpkgs "path:$shim" ".#$attr" >/dev/null 2>"$tmp.err"); then
     echo "ok: flake evaluates .#$attr"
