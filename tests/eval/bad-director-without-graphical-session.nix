@@ -3,7 +3,8 @@
   imports = [ ../../hosts/base.nix ../../modules ];
   services.honeybot.narrator = {
     enable = true;
-    engine = "espeak-ng";
+    users = [ "show" ];
+    settings.engine = "espeak-ng";
   };
   services.honeybot.director = {
     enable = true;

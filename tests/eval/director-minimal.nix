@@ -5,7 +5,8 @@
   services.xserver.enable = true;
   services.honeybot.narrator = {
     enable = true;
-    engine = "espeak-ng";
+    users = [ "show" ];
+    settings.engine = "espeak-ng";
   };
   services.honeybot.director = {
     enable = true;
