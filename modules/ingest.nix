@@ -143,6 +143,22 @@ in
             example = "/api/beacon";
             description = "Path of the trap's beacon; its hits are stored without the query string (null: the daemon's default, `/api/beacon`).";
           };
+          log_format = mkOption {
+            type = types.nullOr types.str;
+            default = null;
+            example = "$remote_addr - $remote_user [$time_iso8601] \"$request\" $status $body_bytes_sent";
+            description = ''
+              How log lines are read: `combined`, `common`, `honeybot` or `vhost` (all recognised per
+              line: the daemon's default, null) or an nginx `log_format` definition. With
+              `services.honeybot.nginx.enable` it defaults to the format that module makes nginx write.
+            '';
+          };
+          rotated_names = mkOption {
+            type = types.nullOr (types.listOf types.str);
+            default = null;
+            example = [ "{name}.*" "{name}-*" ];
+            description = "Where rotated files of a log are looked for (`{name}` is the log's file name; `*` and `?` wildcards). Null: the daemon's default.";
+          };
         };
       };
     };

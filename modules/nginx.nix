@@ -27,6 +27,9 @@ let
 
   trapFile = pkgs.writeText "honeybot-trap.js" (render ./nginx/trap.js { inherit (cfg.trap) beaconPath; });
 
+  # The `log_format honeybot ...;` definition of nginx/http.conf, passed to the ingester so
+  # the format nginx writes and the format it reads can never drift apart.
+  logFormat = lib.head (lib.splitString ";" (lib.elemAt (lib.splitString "log_format honeybot " (builtins.readFile ./nginx/http.conf)) 1));
   serverConfig = concatStringsSep "\n" (
     optional cfg.trap.enable
       (render ./nginx/trap.conf {
@@ -115,5 +118,7 @@ in
     });
 
     services.honeybot.ingest.settings.logs = lib.mkDefault [ cfg.accessLog ];
+    # The ingester reads exactly the format nginx writes: the definition in nginx/http.conf.
+    services.honeybot.ingest.settings.log_format = lib.mkDefault logFormat;
   };
 }

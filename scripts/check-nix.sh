@@ -122,6 +122,7 @@ git ls-files -z | xargs -0 -I{} cp --parents {} "$tmp"   # a flake sees tracked 
 # its honeybot units are checked above and in the VM test.
 for attr in \
     nixosConfigurations.webhead.config.systemd.services.honeybot-ingest.serviceConfig.ExecStart \
+    nixosConfigurations.webhead.config.services.honeybot.ingest.settings.log_format \
     'nixosConfigurations.webhead.config.services.nginx.virtualHosts."example.org".extraConfig' \
     nixosConfigurations.workstation.config.system.build.toplevel.drvPath \
     nixosConfigurations.workstation.config.systemd.user.services.honeybot-narrator.serviceConfig.ExecStart \

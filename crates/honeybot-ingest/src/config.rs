@@ -37,6 +37,9 @@ pub struct FileConfig {
     /// The trap's beacon path (its hits are stored without the query string).
     pub beacon_path: Option<String>,
     pub rotated_names: Option<Vec<String>>,
+    /// `combined`, `common`, `honeybot`, `vhost` (all recognised per line, the default) or
+    /// an nginx `log_format` definition.
+    pub log_format: Option<String>,
 }
 
 /// Default of `recent_requests`.
@@ -203,6 +206,11 @@ impl Settings {
                 )
             }
         };
+        let log_format = match file.log_format.as_deref() {
+            None => honeybot_logparse::LogFormat::auto(),
+            Some(spec) => honeybot_logparse::LogFormat::from_spec(spec)
+                .map_err(|e| invalid("log_format", e.to_string()))?,
+        };
         let rotated_names = match file.rotated_names {
             Some(names) => names,
             None => crate::rotated::DEFAULT_ROTATED_NAMES
@@ -224,7 +232,7 @@ impl Settings {
         }
         Ok(Settings {
             rotated_names,
-            log_format: honeybot_logparse::LogFormat::auto(),
+            log_format,
             db: overrides
                 .db
                 .clone()
@@ -351,6 +359,23 @@ mod tests {
         std::fs::write(&agents, "agent = [{ pattern = \"(\", class = \"bot\" }]\n").expect("write");
         let e = parse(&format!("logs = [\"/a\"]\nagents = {:?}\n", agents)).expect_err("bad regex");
         assert_eq!(e.key(), Some("agents"));
+    }
+
+    #[test]
+    fn log_format_is_a_builtin_name_or_an_nginx_definition() {
+        let s = parse("logs = [\"/a\"]\n").expect("default");
+        assert!(!s.log_format.is_custom());
+        let s = parse("logs = [\"/a\"]\nlog_format = 'common'\n").expect("built-in");
+        assert!(!s.log_format.is_custom());
+        let s = parse(
+            "logs = [\"/a\"]\nlog_format = '$remote_addr [$time_iso8601] \"$request\" $status'\n",
+        )
+        .expect("definition");
+        assert!(s.log_format.is_custom());
+        let e = parse("logs = [\"/a\"]\nlog_format = '$remote_addr [$time_local] \"$request\" $status $my_var'\n")
+            .expect_err("unknown variable");
+        assert_eq!(e.key(), Some("log_format"));
+        assert!(e.to_string().contains("$my_var"), "{e}");
     }
 
     #[test]

@@ -610,6 +610,30 @@ mod tests {
         assert!(lines > 1000, "the sample log is there ({lines} lines)");
     }
 
+    /// The NixOS module passes the `log_format honeybot` definition of its nginx snippet to
+    /// the ingester (modules/nginx.nix splits it out the same way): it must compile and read
+    /// what nginx writes exactly like the built-in parser.
+    #[test]
+    fn the_nixos_nginx_snippets_format_reads_the_sample_like_the_builtin_parser() {
+        let conf = include_str!("../../../modules/nginx/http.conf");
+        let def = conf
+            .split("log_format honeybot ")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .unwrap_or_else(|| panic!("no `log_format honeybot` in modules/nginx/http.conf"));
+        let fmt = spec(def);
+        assert!(fmt.is_custom());
+        let sample = include_bytes!("../../honeybot/data/sample-access.log");
+        let mut read = 0;
+        for line in sample.split_inclusive(|&b| b == b'\n') {
+            if let (Ok(c), Ok(b)) = (fmt.parse(line), parse_line(line)) {
+                assert!(same_fields(&c, &b), "{}", String::from_utf8_lossy(line));
+                read += 1;
+            }
+        }
+        assert!(read > 1000, "{read} sample lines read");
+    }
+
     #[test]
     fn iso_time_other_order_host_and_upstream_fields() {
         let fmt = spec(

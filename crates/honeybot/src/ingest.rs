@@ -197,6 +197,7 @@ fn import_one(
     let name = file.display().to_string();
     let mut options = ImportOptions::new(name.clone());
     options.batch_lines = args.batch_lines;
+    options.format = args.log_format.clone();
     let (reader, size): (Box<dyn Read>, Option<u64>) = if file.as_os_str() == "-" {
         options.name = "<stdin>".to_owned();
         (Box::new(std::io::stdin().lock()), None)

@@ -87,6 +87,11 @@ pub struct IngestArgs {
     /// The HoneyDB file (created when missing).
     #[arg(long, default_value = "honeybot.db")]
     pub db: PathBuf,
+    /// How lines are read: `combined`, `common`, `honeybot`, `vhost` (all recognised per
+    /// line, the default) or an nginx `log_format` definition, e.g.
+    /// '$remote_addr [$time_iso8601] "$request" $status $body_bytes_sent'.
+    #[arg(long, value_name = "FORMAT", default_value = "combined", value_parser = parse_log_format)]
+    pub log_format: honeybot_logparse::LogFormat,
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -155,6 +160,10 @@ impl IngestArgs {
         options.recent_requests = usize::try_from(self.recent_requests)?;
         self.classify.apply(options)
     }
+}
+
+fn parse_log_format(s: &str) -> Result<honeybot_logparse::LogFormat, String> {
+    honeybot_logparse::LogFormat::from_spec(s).map_err(|e| e.to_string())
 }
 
 fn parse_time_zone(s: &str) -> Result<TimeZonePolicy, String> {

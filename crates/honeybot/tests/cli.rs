@@ -539,3 +539,77 @@ fn a_short_older_copy_of_an_imported_log_is_recognised_as_covered() {
         );
     }
 }
+
+/// A server that logs ISO-8601 times, the host and upstream timings: `--log-format` with its
+/// nginx definition reads every line; without it every line is malformed.
+#[test]
+fn custom_log_format_from_the_command_line() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let log = "[2026-11-30T23:59:58+01:00] blog.example 203.0.113.5 \"GET /a/ HTTP/1.1\" 200 512 \"-\" \"GPTBot/1.2\" rt=0.004 ua=\"127.0.0.1:8080\"\n\
+               [2026-12-01T00:00:01+01:00] blog.example [2001:db8::5] \"GET /b/ HTTP/2.0\" 404 0 \"-\" \"curl/8.5\" rt=0.001 ua=\"-\"\n";
+    std::fs::write(tmp.path().join("proxy.log"), log).expect("write");
+    let def = r#"[$time_iso8601] $host $remote_addr "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time ua="$upstream_addr""#;
+    let db = tmp.path().join("t.db");
+    let db_s = db.to_str().expect("utf-8");
+    let out = honeybot(
+        tmp.path(),
+        &[
+            "ingest",
+            "--db",
+            db_s,
+            "--format",
+            "json",
+            "--log-format",
+            def,
+            "proxy.log",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["lines_parsed"], 2, "{v}");
+    assert_eq!(v["lines_malformed"], 0, "{v}");
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    let days: Vec<(String, i64)> = conn
+        .prepare("SELECT date, sum(count) FROM daily_logs GROUP BY date ORDER BY date")
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(
+        days,
+        [("2026-11-30".to_owned(), 1), ("2026-12-01".to_owned(), 1)]
+    );
+    let ip: String = conn
+        .query_row("SELECT value FROM ips ORDER BY value LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .expect("ip");
+    assert_eq!(ip, "2001:db8::5", "brackets dropped");
+
+    // The same log read as the default formats: nothing parses.
+    let other = tmp.path().join("other.db");
+    let v = ingest_json(tmp.path(), &other, &["proxy.log"], None);
+    assert_eq!(v["lines_parsed"], 0, "{v}");
+
+    // A definition with an unknown variable is a usage error naming it.
+    let out = honeybot(
+        tmp.path(),
+        &[
+            "ingest",
+            "--db",
+            db_s,
+            "--log-format",
+            "$remote_addr [$time_local] \"$request\" $status $nope",
+            "proxy.log",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("$nope"));
+}
