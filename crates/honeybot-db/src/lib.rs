@@ -9,6 +9,8 @@
 //!   content under a new name or inode is the same file, and a grown file keeps its identity.
 //! - [`import()`] reads a whole log stream (plain, decoded gz, stdin) exactly once.
 //! - [`report`] holds the summary queries; [`probe`] recognises exploit-probe paths.
+//! - [`not_found`] lists 404 paths and who asked for them; [`redirects`] holds the 404
+//!   janitor's decisions and a person's overrides.
 //!
 //! The schema is described in `docs/schema.md`.
 
@@ -20,7 +22,9 @@ pub mod flags;
 mod identity;
 mod import;
 mod ip;
+pub mod not_found;
 pub mod probe;
+pub mod redirects;
 pub mod report;
 mod schema;
 mod timefmt;

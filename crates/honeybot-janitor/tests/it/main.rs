@@ -1,0 +1,14 @@
+//! Integration tests of honeybot-janitor with real parts: a real nginx on 127.0.0.1, real
+//! SQLite files filled by honeybot-db's import, real site folders, the real binary; the
+//! model server is honeybot-llm's FakeServer (no model can run here), speaking Ollama's
+//! wire protocol over a real socket.
+
+mod config;
+mod e2e;
+mod fuzz_keys;
+mod llm;
+mod publish;
+mod review;
+mod sites;
+mod uri_form;
+mod support;
