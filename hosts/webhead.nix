@@ -3,8 +3,8 @@
 # runs the narrator (voice into a null sink that OBS captures).
 # Evaluated as a check (flake `checks.*.host-webhead`) so it keeps working.
 #
-# The janitor (services.honeybot.janitor) and the director (services.honeybot.director) join
-# this host when their modules land (see docs/operations.md).
+# The director reads the site's posts aloud on screen; the janitor
+# (services.honeybot.janitor) joins this host when its module lands (see docs/operations.md).
 { ... }:
 {
   imports = [
@@ -69,6 +69,17 @@
           device = "honeybot";
         };
         pronunciations.Honeybot = "Honey bot";
+      };
+    };
+    director = {
+      enable = true;
+      settings = {
+        posts = "/var/www/example.org-src/_posts";
+        site_url = "http://example.org";
+        heartbeat.actions = [
+          [ "wmctrl" "-a" "Honeybot watch" ]
+          [ "wmctrl" "-i" "-a" "{window}" ]
+        ];
       };
     };
   };

@@ -120,5 +120,8 @@ in
     services.honeybot.ingest.settings.logs = lib.mkDefault [ cfg.accessLog ];
     # The ingester reads exactly the format nginx writes: the definition in nginx/http.conf.
     services.honeybot.ingest.settings.log_format = lib.mkDefault logFormat;
+    # ... and stores the trap's hits under the paths nginx serves them at.
+    services.honeybot.ingest.settings.trap_path = lib.mkIf cfg.trap.enable (lib.mkDefault cfg.trap.path);
+    services.honeybot.ingest.settings.beacon_path = lib.mkIf cfg.trap.enable (lib.mkDefault cfg.trap.beaconPath);
   };
 }

@@ -123,6 +123,8 @@ git ls-files -z | xargs -0 -I{} cp --parents {} "$tmp"   # a flake sees tracked 
 for attr in \
     nixosConfigurations.webhead.config.systemd.services.honeybot-ingest.serviceConfig.ExecStart \
     nixosConfigurations.webhead.config.services.honeybot.ingest.settings.log_format \
+    nixosConfigurations.webhead.config.services.honeybot.ingest.settings.beacon_path \
+    nixosConfigurations.webhead.config.systemd.user.services.honeybot-director.serviceConfig.ExecStart \
     'nixosConfigurations.webhead.config.services.nginx.virtualHosts."example.org".extraConfig' \
     nixosConfigurations.workstation.config.system.build.toplevel.drvPath \
     nixosConfigurations.workstation.config.systemd.user.services.honeybot-narrator.serviceConfig.ExecStart \
