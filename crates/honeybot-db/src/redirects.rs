@@ -140,7 +140,11 @@ pub fn delete(db: &HoneyDb, from: &str) -> Result<bool, DbError> {
 
 /// `update_only_proposed`: change an existing row only when it is `proposed` and not
 /// `manual`. Returns whether a row was written.
-fn upsert(conn: &Connection, row: &NewRedirect, update_only_proposed: bool) -> rusqlite::Result<bool> {
+fn upsert(
+    conn: &Connection,
+    row: &NewRedirect,
+    update_only_proposed: bool,
+) -> rusqlite::Result<bool> {
     let guard = if update_only_proposed {
         "WHERE redirects.state = 'proposed' AND redirects.source <> 'manual'"
     } else {

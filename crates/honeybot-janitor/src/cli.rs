@@ -167,7 +167,11 @@ pub fn execute(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             let db = review::open(&settings.db)?;
             let from = key(&from)?;
             review::unset(&db, &from)?;
-            writeln!(out, "{}: decision removed; the next run decides it again", printable(&from))?;
+            writeln!(
+                out,
+                "{}: decision removed; the next run decides it again",
+                printable(&from)
+            )?;
         }
     }
     Ok(())
@@ -190,7 +194,12 @@ fn write_row(out: &mut impl Write, r: &Redirect) -> std::io::Result<()> {
     )
 }
 
-fn write_entries(out: &mut impl Write, title: &str, entries: &[Entry], limit: usize) -> std::io::Result<()> {
+fn write_entries(
+    out: &mut impl Write,
+    title: &str,
+    entries: &[Entry],
+    limit: usize,
+) -> std::io::Result<()> {
     writeln!(out, "{title} ({}):", entries.len())?;
     for e in entries.iter().take(limit) {
         writeln!(
@@ -204,7 +213,11 @@ fn write_entries(out: &mut impl Write, title: &str, entries: &[Entry], limit: us
         )?;
     }
     if entries.len() > limit {
-        writeln!(out, "  ... {} more (--format json lists all)", entries.len() - limit)?;
+        writeln!(
+            out,
+            "  ... {} more (--format json lists all)",
+            entries.len() - limit
+        )?;
     }
     Ok(())
 }
@@ -238,7 +251,11 @@ fn write_report(out: &mut impl Write, r: &RunReport) -> std::io::Result<()> {
             "model: {} question(s), {:.2} s{}",
             r.llm.queries,
             r.llm.seconds,
-            r.llm.stopped.as_deref().map(|s| format!("; {s}")).unwrap_or_default()
+            r.llm
+                .stopped
+                .as_deref()
+                .map(|s| format!("; {s}"))
+                .unwrap_or_default()
         )?;
     }
     writeln!(out, "took {:.2} s", r.seconds)

@@ -12,9 +12,19 @@ pub const DEFAULT_DB: &str = "honeybot.db";
 /// The test command unless configured: nginx checks a small config of the janitor's that
 /// includes the new map (`{config}`) inside a temporary prefix (`{dir}`).
 pub fn default_test_command() -> Vec<String> {
-    ["nginx", "-t", "-q", "-p", "{dir}/", "-e", "{dir}/error.log", "-c", "{config}"]
-        .map(String::from)
-        .to_vec()
+    [
+        "nginx",
+        "-t",
+        "-q",
+        "-p",
+        "{dir}/",
+        "-e",
+        "{dir}/error.log",
+        "-c",
+        "{config}",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// The config file: every key optional, unknown keys rejected (docs/janitor.md).
@@ -166,7 +176,10 @@ impl Settings {
             ));
         }
         if file.reload_command.as_ref().is_some_and(Vec::is_empty) {
-            return Err(invalid("reload_command", "must not be empty (omit it instead)".into()));
+            return Err(invalid(
+                "reload_command",
+                "must not be empty (omit it instead)".into(),
+            ));
         }
         let top_k = file.top_k.unwrap_or(5);
         if !(2..=20).contains(&top_k) {

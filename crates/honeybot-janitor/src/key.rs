@@ -265,7 +265,10 @@ mod tests {
         ] {
             assert_eq!(map_key(target, 200), Err(why), "{target}");
         }
-        assert_eq!(map_key(&format!("/{}", "a".repeat(300)), 200), Err(Refused::TooLong));
+        assert_eq!(
+            map_key(&format!("/{}", "a".repeat(300)), 200),
+            Err(Refused::TooLong)
+        );
     }
 
     #[test]
@@ -285,7 +288,10 @@ mod tests {
     #[test]
     fn locations_never_leave_the_site_and_hold_no_syntax() {
         assert_eq!(location("/blog/café/").as_deref(), Some("/blog/caf%C3%A9/"));
-        assert_eq!(location("/a b$c;{}\"'").as_deref(), Some("/a%20b%24c%3B%7B%7D%22%27"));
+        assert_eq!(
+            location("/a b$c;{}\"'").as_deref(),
+            Some("/a%20b%24c%3B%7B%7D%22%27")
+        );
         assert_eq!(location("//evil.example/"), None);
         assert_eq!(location("https://evil.example/"), None);
     }

@@ -62,7 +62,9 @@ pub enum MapError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the new map failed validation ({command} exited with {status}): {output}; the old map stays")]
+    #[error(
+        "the new map failed validation ({command} exited with {status}): {output}; the old map stays"
+    )]
     Invalid {
         command: String,
         status: String,
@@ -204,7 +206,10 @@ fn quote_path(path: &Path) -> Option<String> {
     if s.chars().any(char::is_control) {
         return None;
     }
-    Some(format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")))
+    Some(format!(
+        "\"{}\"",
+        s.replace('\\', "\\\\").replace('"', "\\\"")
+    ))
 }
 
 /// Writes `content` to `path` by a temporary file and a rename.

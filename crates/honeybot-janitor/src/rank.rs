@@ -50,8 +50,8 @@ pub struct Index {
 }
 
 const STOP: &[&str] = &[
-    "html", "htm", "php", "asp", "aspx", "md", "index", "www", "the", "a", "an", "of", "and",
-    "to", "in", "on", "for", "is", "amp",
+    "html", "htm", "php", "asp", "aspx", "md", "index", "www", "the", "a", "an", "of", "and", "to",
+    "in", "on", "for", "is", "amp",
 ];
 
 /// Words of `text` (lowercase), without stop words and short numbers; and a year, if any.
@@ -243,7 +243,9 @@ impl Index {
                 0.8
             } else if t.chars().count() >= 5
                 && page.all.iter().any(|p| {
-                    p.len().abs_diff(t.len()) <= 1 && p.chars().count() >= 5 && edit_distance(p, t) <= 1
+                    p.len().abs_diff(t.len()) <= 1
+                        && p.chars().count() >= 5
+                        && edit_distance(p, t) <= 1
                 })
             {
                 0.7
@@ -298,9 +300,18 @@ mod tests {
     fn site() -> Vec<Page> {
         vec![
             page("/", Some("Home")),
-            page("/blog/2019/03/nginx-redirect-maps/", Some("Redirect maps in nginx")),
-            page("/blog/2021/07/rust-error-handling/", Some("Error handling in Rust")),
-            page("/blog/2023/01/rust-error-handling-revisited/", Some("Rust errors, again")),
+            page(
+                "/blog/2019/03/nginx-redirect-maps/",
+                Some("Redirect maps in nginx"),
+            ),
+            page(
+                "/blog/2021/07/rust-error-handling/",
+                Some("Error handling in Rust"),
+            ),
+            page(
+                "/blog/2023/01/rust-error-handling-revisited/",
+                Some("Rust errors, again"),
+            ),
             page("/about/", Some("About me")),
             page("/projects/honeybot/", Some("Honeybot: a bot trap")),
         ]
@@ -311,7 +322,10 @@ mod tests {
         let pages = site();
         let index = Index::new(&pages);
         let best = index.rank("/2019/03/nginx-redirect-maps.html", 3);
-        assert_eq!(pages[best[0].page].path, "/blog/2019/03/nginx-redirect-maps/");
+        assert_eq!(
+            pages[best[0].page].path,
+            "/blog/2019/03/nginx-redirect-maps/"
+        );
         assert!(best[0].score > 0.8, "{best:?}");
         assert!(best.get(1).is_none_or(|c| c.score < 0.4), "{best:?}");
     }
@@ -323,7 +337,10 @@ mod tests {
         let best = index.rank("/projects/honeybots", 1);
         assert_eq!(pages[best[0].page].path, "/projects/honeybot/");
         let best = index.rank("/blog/nginx-redirct-map", 1);
-        assert_eq!(pages[best[0].page].path, "/blog/2019/03/nginx-redirect-maps/");
+        assert_eq!(
+            pages[best[0].page].path,
+            "/blog/2019/03/nginx-redirect-maps/"
+        );
     }
 
     #[test]
@@ -331,7 +348,10 @@ mod tests {
         let pages = site();
         let index = Index::new(&pages);
         let best = index.rank("/2021/rust-error-handling", 2);
-        assert_eq!(pages[best[0].page].path, "/blog/2021/07/rust-error-handling/");
+        assert_eq!(
+            pages[best[0].page].path,
+            "/blog/2021/07/rust-error-handling/"
+        );
         assert!(best[0].score > best[1].score);
     }
 

@@ -65,7 +65,10 @@ pub fn list(db: &HoneyDb) -> Result<Vec<Redirect>, ReviewError> {
 /// Makes a proposal (or any stored target) active.
 pub fn accept(db: &HoneyDb, from: &str) -> Result<Redirect, ReviewError> {
     let row = redirects::get(db, from)?.ok_or_else(|| ReviewError::NotFound(from.into()))?;
-    let to = row.to.clone().ok_or_else(|| ReviewError::NoTarget(from.into()))?;
+    let to = row
+        .to
+        .clone()
+        .ok_or_else(|| ReviewError::NoTarget(from.into()))?;
     redirects::set(
         db,
         &NewRedirect {

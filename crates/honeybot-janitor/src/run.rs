@@ -357,7 +357,10 @@ pub fn run(settings: &Settings) -> Result<RunReport, RunError> {
         map_hash_bucket_size: settings.map_hash_bucket_size,
     };
     let dry_run = settings.dry_run;
-    let hits: HashMap<&str, u64> = dead.iter().map(|(k, d)| (k.as_str(), d.clean_hits)).collect();
+    let hits: HashMap<&str, u64> = dead
+        .iter()
+        .map(|(k, d)| (k.as_str(), d.clean_hits))
+        .collect();
     let result = redirects::save_run(&db, &rows, |all| {
         let mut published = plan(all, &pages, &live, settings, &hits);
         let content = map::render(&published.1);
@@ -435,21 +438,25 @@ fn plan(
             State::Rejected | State::Retired => out.rejected.push(entry(r, note)),
             State::Active => {
                 // The stored key must be a key of itself (a hand-edited table is not trusted).
-                let check = key::map_key(&r.from, settings.max_key_bytes)
-                    .and_then(|k| key::quote_key(k.as_bytes(), settings.max_key_bytes).map(|t| (k, t)));
+                let check = key::map_key(&r.from, settings.max_key_bytes).and_then(|k| {
+                    key::quote_key(k.as_bytes(), settings.max_key_bytes).map(|t| (k, t))
+                });
                 let (k, token) = match check {
                     Ok(kt) => kt,
                     Err(why) => {
-                        out.rejected.push(entry(r, format!("not a safe map key: {why}")));
+                        out.rejected
+                            .push(entry(r, format!("not a safe map key: {why}")));
                         continue;
                     }
                 };
                 if k != r.from {
-                    out.rejected.push(entry(r, format!("not in map-key form (would be {k})")));
+                    out.rejected
+                        .push(entry(r, format!("not in map-key form (would be {k})")));
                     continue;
                 }
                 if live.contains_key(&k) {
-                    out.rejected.push(entry(r, "the path is a live page now".into()));
+                    out.rejected
+                        .push(entry(r, "the path is a live page now".into()));
                     continue;
                 }
                 let Some(to) = r.to.as_deref() else {
@@ -458,15 +465,17 @@ fn plan(
                 };
                 // The target must be a live page (which also rules out other hosts, chains
                 // and loops: a live page is never a key).
-                let Some(&page) = key::map_key(to, usize::MAX)
-                    .ok()
-                    .and_then(|t| live.get(&t))
+                let Some(&page) = key::map_key(to, usize::MAX).ok().and_then(|t| live.get(&t))
                 else {
-                    out.rejected.push(entry(r, format!("target {} is not a live page", printable(to))));
+                    out.rejected.push(entry(
+                        r,
+                        format!("target {} is not a live page", printable(to)),
+                    ));
                     continue;
                 };
                 let Some(location) = key::location(&pages[page].path) else {
-                    out.rejected.push(entry(r, "target cannot be written as a location".into()));
+                    out.rejected
+                        .push(entry(r, "target cannot be written as a location".into()));
                     continue;
                 };
                 if !keys.insert(k.clone()) {
@@ -480,16 +489,24 @@ fn plan(
     candidates.sort_by(|a, b| {
         (b.0.source == Source::Manual)
             .cmp(&(a.0.source == Source::Manual))
-            .then(b.0.score.unwrap_or(1.0).total_cmp(&a.0.score.unwrap_or(1.0)))
+            .then(
+                b.0.score
+                    .unwrap_or(1.0)
+                    .total_cmp(&a.0.score.unwrap_or(1.0)),
+            )
             .then(a.0.from.cmp(&b.0.from))
     });
     let mut lines = Vec::new();
     for (n, (r, key_token, location)) in candidates.into_iter().enumerate() {
         if n >= settings.max_entries {
-            out.rejected.push(entry(r, format!("over max_entries ({})", settings.max_entries)));
+            out.rejected.push(entry(
+                r,
+                format!("over max_entries ({})", settings.max_entries),
+            ));
             continue;
         }
-        out.active.push(entry(r, r.note.clone().unwrap_or_default()));
+        out.active
+            .push(entry(r, r.note.clone().unwrap_or_default()));
         lines.push(Line {
             key_token,
             location,
@@ -512,8 +529,16 @@ fn diff(old: &str, new: &str) -> Changes {
     let old_set: HashSet<&String> = old.iter().collect();
     let new_set: HashSet<&String> = new.iter().collect();
     Changes {
-        added: new.iter().filter(|l| !old_set.contains(l)).cloned().collect(),
-        removed: old.iter().filter(|l| !new_set.contains(l)).map(|l| printable(l)).collect(),
+        added: new
+            .iter()
+            .filter(|l| !old_set.contains(l))
+            .cloned()
+            .collect(),
+        removed: old
+            .iter()
+            .filter(|l| !new_set.contains(l))
+            .map(|l| printable(l))
+            .collect(),
     }
 }
 

@@ -114,7 +114,9 @@ fn built(root: &Path, dir: &Path, pages: &mut Vec<Page>) -> Result<(), SiteError
         if file_type.is_dir() {
             built(root, &path, pages)?;
         } else if file_type.is_file() && (name.ends_with(".html") || name.ends_with(".htm")) {
-            let Ok(rel) = path.strip_prefix(root) else { continue };
+            let Ok(rel) = path.strip_prefix(root) else {
+                continue;
+            };
             let Some(rel) = rel.to_str() else { continue };
             let url = if name == "index.html" {
                 format!("/{}", rel.strip_suffix("index.html").unwrap_or(rel))
@@ -179,7 +181,9 @@ fn sitemap(file: &Path) -> Result<Vec<Page>, SiteError> {
     let mut rest = text.as_str();
     while let Some(start) = rest.find("<loc>") {
         let after = &rest[start + 5..];
-        let Some(end) = after.find("</loc>") else { break };
+        let Some(end) = after.find("</loc>") else {
+            break;
+        };
         let url = unescape_entities(after[..end].trim());
         rest = &after[end..];
         let path = match url.find("://") {
@@ -187,8 +191,12 @@ fn sitemap(file: &Path) -> Result<Vec<Page>, SiteError> {
             None => url.as_str(),
         };
         let path = path.split('#').next().unwrap_or(path);
-        let Ok(uri) = key::uri_bytes(path) else { continue };
-        let Ok(path) = String::from_utf8(uri) else { continue };
+        let Ok(uri) = key::uri_bytes(path) else {
+            continue;
+        };
+        let Ok(path) = String::from_utf8(uri) else {
+            continue;
+        };
         let date = date_in(&path);
         pages.push(Page {
             path,
@@ -255,8 +263,12 @@ fn jekyll(root: &Path) -> Result<Vec<Page>, SiteError> {
     let mut pages = Vec::new();
     for entry in read_dir(&root.join("_posts"))? {
         let path = entry.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
-        let Some((stem, ext)) = name.rsplit_once('.') else { continue };
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some((stem, ext)) = name.rsplit_once('.') else {
+            continue;
+        };
         if !matches!(ext, "md" | "markdown" | "html") || !path.is_file() {
             continue;
         }
@@ -305,8 +317,12 @@ fn jekyll(root: &Path) -> Result<Vec<Page>, SiteError> {
                     .replace(":output_ext", ".html")
             }
         };
-        let Ok(uri) = key::uri_bytes(&url) else { continue };
-        let Ok(url) = String::from_utf8(uri) else { continue };
+        let Ok(uri) = key::uri_bytes(&url) else {
+            continue;
+        };
+        let Ok(url) = String::from_utf8(uri) else {
+            continue;
+        };
         pages.push(Page {
             path: url,
             title: fm.get("title").cloned().filter(|t| !t.is_empty()),
@@ -316,7 +332,9 @@ fn jekyll(root: &Path) -> Result<Vec<Page>, SiteError> {
     // Top-level pages that name their URL.
     for entry in read_dir(root)? {
         let path = entry.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
         if !(name.ends_with(".md") || name.ends_with(".html")) || !path.is_file() {
             continue;
         }
@@ -345,7 +363,10 @@ mod tests {
             html_title("<html><head><TITLE> Fish &amp; Chips </TITLE>").as_deref(),
             Some("Fish & Chips")
         );
-        assert_eq!(date_in("/blog/2019/03/07/x/").as_deref(), Some("2019-03-07"));
+        assert_eq!(
+            date_in("/blog/2019/03/07/x/").as_deref(),
+            Some("2019-03-07")
+        );
         assert_eq!(date_in("/2019-03-07-x").as_deref(), Some("2019-03-07"));
         assert_eq!(date_in("/blog/x/"), None);
     }

@@ -11,7 +11,10 @@ fn an_unknown_key_is_named_with_its_position() {
     let out = janitor(&["run", "--config", &cfg.display().to_string()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains(&format!("{}:2:1: key `min_hit`", cfg.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:2:1: key `min_hit`", cfg.display())),
+        "{stderr}"
+    );
 
     write(&cfg, "[llm]\nmodel = \"m\"\nendpoint = \"ftp://x\"\n");
     let out = janitor(&["run", "--config", &cfg.display().to_string()]);
@@ -34,7 +37,10 @@ fn flags_win_over_the_config_file() {
             page(&dir.join(site), &format!("/page-{i}/"), "A page");
         }
     }
-    write(&dir.join("access.log"), &log_lines("/page-two", 404, "192.0.2.8", "curl/8", 2));
+    write(
+        &dir.join("access.log"),
+        &log_lines("/page-two", 404, "192.0.2.8", "curl/8", 2),
+    );
     let db = dir.join("honeybot.db");
     import_log(&db, &dir.join("access.log"));
     let cfg = dir.join("janitor.toml");
@@ -48,10 +54,22 @@ fn flags_win_over_the_config_file() {
         ),
     );
     let report = json_of(&janitor(&[
-        "run", "--config", &cfg.display().to_string(), "--db", &db.display().to_string(),
-        "--site", &dir.join("large").display().to_string(), "--min-hits", "2", "--format", "json",
+        "run",
+        "--config",
+        &cfg.display().to_string(),
+        "--db",
+        &db.display().to_string(),
+        "--site",
+        &dir.join("large").display().to_string(),
+        "--min-hits",
+        "2",
+        "--format",
+        "json",
     ]));
     assert_eq!(report["live_pages"], 3);
-    assert_eq!(report["dead_paths"], 1, "--min-hits 2 won over min_hits = 5");
+    assert_eq!(
+        report["dead_paths"], 1,
+        "--min-hits 2 won over min_hits = 5"
+    );
     assert_eq!(report["dry_run"], true, "dry_run from the file applies");
 }

@@ -10,8 +10,16 @@ use crate::support::{Nginx, import_log, janitor, json_of, page, pairs, require_t
 /// The site: a few posts and pages, one with a non-ASCII path.
 fn build_site(html: &Path) {
     page(html, "/", "Home");
-    page(html, "/blog/2019/03/nginx-redirect-maps/", "Redirect maps in nginx");
-    page(html, "/blog/2021/07/rust-error-handling/", "Error handling in Rust");
+    page(
+        html,
+        "/blog/2019/03/nginx-redirect-maps/",
+        "Redirect maps in nginx",
+    );
+    page(
+        html,
+        "/blog/2021/07/rust-error-handling/",
+        "Error handling in Rust",
+    );
     page(html, "/projects/honeybot/", "Honeybot: a bot trap");
     page(html, "/about/", "About me");
     page(html, "/notes/café-crème/", "Café crème");
@@ -19,26 +27,39 @@ fn build_site(html: &Path) {
 
 /// Dead paths a real visitor follows, as sent on the wire, and where they must land.
 const GOOD: &[(&str, &str)] = &[
-    ("/2019/03/nginx-redirect-maps.html", "/blog/2019/03/nginx-redirect-maps/"),
+    (
+        "/2019/03/nginx-redirect-maps.html",
+        "/blog/2019/03/nginx-redirect-maps/",
+    ),
     ("//projects//honeybots/", "/projects/honeybot/"),
-    ("/Blog/Rust-Error-Handling/?utm_source=feed", "/blog/2021/07/rust-error-handling/"),
+    (
+        "/Blog/Rust-Error-Handling/?utm_source=feed",
+        "/blog/2021/07/rust-error-handling/",
+    ),
     ("/notes/cafe-creme", "/notes/caf%C3%A9-cr%C3%A8me/"),
     // Attacker-written, but the words match a real page: the payload stays a key.
-    ("/nginx-redirect-maps%22;%23%7D", "/blog/2019/03/nginx-redirect-maps/"),
+    (
+        "/nginx-redirect-maps%22;%23%7D",
+        "/blog/2019/03/nginx-redirect-maps/",
+    ),
     ("/about%7B%7D$host%5C%27", "/about/"),
 ];
 
 /// Exploit probes, from a scanner's address.
-const PROBES: &[&str] = &["/wp-login.php", "/.env", "/blog/wp-includes/wlwmanifest.xml"];
+const PROBES: &[&str] = &[
+    "/wp-login.php",
+    "/.env",
+    "/blog/wp-includes/wlwmanifest.xml",
+];
 
 /// Requested just as often, never redirected.
 const HOSTILE: &[&str] = &[
     "/x%22;return%20301%20https://evil.example;%23", // the issue's injection
-    "/about%0a",                         // a newline after decoding
-    "/about%1b%5b31m",                   // an ANSI escape
-    "/honeybot%E2%80%AE",                // a bidi override
-    "/honeybot%ff",                      // not UTF-8
-    "/%2e%2e/%2e%2e/etc/passwd",         // traversal (nginx: 400)
+    "/about%0a",                                     // a newline after decoding
+    "/about%1b%5b31m",                               // an ANSI escape
+    "/honeybot%E2%80%AE",                            // a bidi override
+    "/honeybot%ff",                                  // not UTF-8
+    "/%2e%2e/%2e%2e/etc/passwd",                     // traversal (nginx: 400)
 ];
 
 #[test]
@@ -114,10 +135,22 @@ fn dead_paths_become_301s_and_hostile_paths_stay_404() {
     let mut dry = args.to_vec();
     dry.push("--dry-run");
     let report = json_of(&janitor(&dry));
-    assert_eq!(report["changes"]["added"].as_array().map(Vec::len), Some(GOOD.len()), "{report}");
-    assert_eq!(std::fs::read_to_string(&map).expect("map"), before, "dry run wrote the map");
+    assert_eq!(
+        report["changes"]["added"].as_array().map(Vec::len),
+        Some(GOOD.len()),
+        "{report}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&map).expect("map"),
+        before,
+        "dry run wrote the map"
+    );
     let out = janitor(&["list", "--db", &db_s, "--format", "json"]);
-    assert_eq!(json_of(&out), serde_json::json!([]), "dry run wrote the database");
+    assert_eq!(
+        json_of(&out),
+        serde_json::json!([]),
+        "dry run wrote the database"
+    );
 
     let report = json_of(&janitor(&args));
     assert_eq!(report["outcome"], "written", "{report}");
@@ -136,7 +169,10 @@ fn dead_paths_become_301s_and_hostile_paths_stay_404() {
         "longer than max_key_bytes",
         "a live page now",
     ] {
-        assert!(skipped.contains(reason), "no skipped path for {reason:?}: {skipped}");
+        assert!(
+            skipped.contains(reason),
+            "no skipped path for {reason:?}: {skipped}"
+        );
     }
     // The good ones, the injection (no page shares its words), the page that came back.
     assert_eq!(report["dead_paths"], GOOD.len() + 2, "{report:#}");
@@ -146,7 +182,11 @@ fn dead_paths_become_301s_and_hostile_paths_stay_404() {
     nginx.wait_reloaded(|| nginx.get(GOOD[0].0).0 == 301);
     for (target, to) in GOOD {
         let (status, location, _) = nginx.get(target);
-        assert_eq!((status, location.as_deref()), (301, Some(expected(to).as_str())), "{target}");
+        assert_eq!(
+            (status, location.as_deref()),
+            (301, Some(expected(to).as_str())),
+            "{target}"
+        );
     }
     // Other spellings of the same dead path: encoded, doubled slashes, dot segments.
     for target in [
@@ -164,14 +204,20 @@ fn dead_paths_become_301s_and_hostile_paths_stay_404() {
     {
         let (status, location, _) = nginx.get(target);
         assert!(location.is_none(), "{target} redirected to {location:?}");
-        assert!(status == 404 || status == 400 || status == 200, "{target}: {status}");
+        assert!(
+            status == 404 || status == 400 || status == 200,
+            "{target}: {status}"
+        );
     }
     // Live pages are untouched, and every Location stays on this server.
     for (_, to) in GOOD {
         assert_eq!(nginx.get(to).0, 200, "{to}");
     }
     let text = std::fs::read_to_string(&map).expect("map");
-    assert!(text.contains(r#"    "/nginx-redirect-maps\";#}" /blog/2019/03/nginx-redirect-maps/;"#), "{text}");
+    assert!(
+        text.contains(r#"    "/nginx-redirect-maps\";#}" /blog/2019/03/nginx-redirect-maps/;"#),
+        "{text}"
+    );
     assert!(!text.contains("evil"), "{text}");
 
     // The next run changes nothing: no rewrite, no reload.

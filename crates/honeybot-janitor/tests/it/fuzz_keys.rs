@@ -54,7 +54,9 @@ fn random_keys_pass_nginx_t_and_redirect_exactly() {
                 // Keys as the janitor stores them: one per lowercase form, no dot segments
                 // or doubled slashes (nginx's $uri never has them, so no request matches).
                 let text = String::from_utf8(bytes.clone()).expect("accepted keys are UTF-8");
-                let Ok(k) = key::map_key(&String::from_utf8(encoded(&bytes)).expect("ascii"), MAX_KEY) else {
+                let Ok(k) =
+                    key::map_key(&String::from_utf8(encoded(&bytes)).expect("ascii"), MAX_KEY)
+                else {
                     continue;
                 };
                 if k != text.to_ascii_lowercase() || !seen.insert(k.clone()) {
@@ -65,7 +67,11 @@ fn random_keys_pass_nginx_t_and_redirect_exactly() {
             Err(_) => refused += 1,
         }
     }
-    assert!(accepted.len() > 300 && refused > 300, "{} accepted, {refused} refused", accepted.len());
+    assert!(
+        accepted.len() > 300 && refused > 300,
+        "{} accepted, {refused} refused",
+        accepted.len()
+    );
 
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("nginx");
@@ -93,21 +99,33 @@ fn random_keys_pass_nginx_t_and_redirect_exactly() {
         reload_command: Some(&reload),
         map_hash_bucket_size: 128,
     };
-    let outcome = publisher.publish(&map::render(&lines)).expect("nginx -t accepts the map");
+    let outcome = publisher
+        .publish(&map::render(&lines))
+        .expect("nginx -t accepts the map");
     assert_eq!(outcome, map::Outcome::Written);
     let probe = encoded(sample[0].0.as_bytes());
     nginx.wait_reloaded(|| nginx.get_bytes(&probe).0 == 301);
     for (i, (k, _)) in sample.iter().enumerate() {
         let (status, location, _) = nginx.get_bytes(&encoded(k.as_bytes()));
         let want = format!("http://localhost:{}/target-{i}/", nginx.port);
-        assert_eq!((status, location.as_deref()), (301, Some(want.as_str())), "key {k:?}");
+        assert_eq!(
+            (status, location.as_deref()),
+            (301, Some(want.as_str())),
+            "key {k:?}"
+        );
     }
     // And nothing else redirects.
     for target in ["/", "/target-0/", "/not-a-key", "/%22", "/%3B"] {
         let (status, location, _) = nginx.get(target);
-        if sample.iter().any(|(k, _)| k.as_bytes() == key::uri_bytes(target).expect("uri")) {
+        if sample
+            .iter()
+            .any(|(k, _)| k.as_bytes() == key::uri_bytes(target).expect("uri"))
+        {
             continue;
         }
-        assert!(location.is_none() && status != 301, "{target}: {status} {location:?}");
+        assert!(
+            location.is_none() && status != 301,
+            "{target}: {status} {location:?}"
+        );
     }
 }

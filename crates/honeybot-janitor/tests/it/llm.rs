@@ -25,12 +25,24 @@ fn fixture(nginx: PathBuf) -> Fixture {
     let tmp = tempfile::tempdir().expect("tempdir");
     let site = tmp.path().join("site");
     page(&site, "/", "Home");
-    page(&site, "/blog/2021/rust-error-handling/", "Error handling in Rust");
-    page(&site, "/blog/2023/rust-error-handling/", "Error handling in Rust");
+    page(
+        &site,
+        "/blog/2021/rust-error-handling/",
+        "Error handling in Rust",
+    );
+    page(
+        &site,
+        "/blog/2023/rust-error-handling/",
+        "Error handling in Rust",
+    );
     page(&site, "/about/", "About me");
     let log = tmp.path().join("access.log");
     let mut lines = String::new();
-    for path in ["/rust-error-handling", "/error-handling-in-rust", "/about-me"] {
+    for path in [
+        "/rust-error-handling",
+        "/error-handling-in-rust",
+        "/about-me",
+    ] {
         lines.push_str(&log_lines(path, 404, "192.0.2.10", "Mozilla/5.0", 4));
     }
     write(&log, &lines);
@@ -90,18 +102,25 @@ fn assert_lexical_part_published(f: &Fixture, report: &RunReport) {
 /// The path listed as number `n` in the prompt of a recorded request.
 fn listed(server: &FakeServer, request: usize, n: usize) -> String {
     let body = &server.requests()[request].body;
-    let prompt = body["messages"][1]["content"].as_str().expect("user message");
+    let prompt = body["messages"][1]["content"]
+        .as_str()
+        .expect("user message");
     let line = prompt
         .lines()
         .find(|l| l.starts_with(&format!("{n}. ")))
         .unwrap_or_else(|| panic!("no candidate {n} in {prompt}"));
-    let quoted = line[format!("{n}. ").len()..].split(" (title").next().expect("path");
+    let quoted = line[format!("{n}. ").len()..]
+        .split(" (title")
+        .next()
+        .expect("path");
     serde_json::from_str(quoted).expect("a JSON string")
 }
 
 #[test]
 fn a_chosen_index_becomes_the_target() {
-    let Some(nginx) = require_tool("nginx") else { return };
+    let Some(nginx) = require_tool("nginx") else {
+        return;
+    };
     let f = fixture(nginx);
     let server = FakeServer::start(vec![Reply::text(r#"{"page": 2}"#)]).expect("fake server");
     let report = run(&settings(&f, &server.url(), 10)).expect("run");
@@ -109,19 +128,31 @@ fn a_chosen_index_becomes_the_target() {
     let requests = server.requests();
     assert_eq!(requests[0].path, "/api/chat");
     assert_eq!(requests[0].body["model"], "fake-model");
-    assert!(requests[0].body["format"].is_object(), "a JSON schema answer is asked for");
-    for (i, from) in ["/error-handling-in-rust", "/rust-error-handling"].iter().enumerate() {
+    assert!(
+        requests[0].body["format"].is_object(),
+        "a JSON schema answer is asked for"
+    );
+    for (i, from) in ["/error-handling-in-rust", "/rust-error-handling"]
+        .iter()
+        .enumerate()
+    {
         let e = find(&report, "active", from).unwrap_or_else(|| panic!("{from}: {report:?}"));
         assert_eq!(e.source, Some(honeybot_db::redirects::Source::Llm));
         // Requests go busiest first, then by path: both have 4 hits.
-        assert_eq!(e.to.as_deref(), Some(listed(&server, i, 2).as_str()), "{from}");
+        assert_eq!(
+            e.to.as_deref(),
+            Some(listed(&server, i, 2).as_str()),
+            "{from}"
+        );
     }
     assert_lexical_part_published(&f, &report);
 }
 
 #[test]
 fn none_is_remembered_and_not_asked_again() {
-    let Some(nginx) = require_tool("nginx") else { return };
+    let Some(nginx) = require_tool("nginx") else {
+        return;
+    };
     let f = fixture(nginx);
     let server = FakeServer::start(vec![Reply::text(r#"{"page": "none"}"#)]).expect("fake server");
     let report = run(&settings(&f, &server.url(), 10)).expect("run");
@@ -135,7 +166,9 @@ fn none_is_remembered_and_not_asked_again() {
 
 /// Answers that leave the paths undecided (not stored) without breaking the run.
 fn undecided(script: Vec<Reply>, timeout_secs: u64, queries: u64, stopped: bool, reason: &str) {
-    let Some(nginx) = require_tool("nginx") else { return };
+    let Some(nginx) = require_tool("nginx") else {
+        return;
+    };
     let f = fixture(nginx);
     let server = FakeServer::start(script).expect("fake server");
     let report = run(&settings(&f, &server.url(), timeout_secs)).expect("the run succeeds");
@@ -146,23 +179,44 @@ fn undecided(script: Vec<Reply>, timeout_secs: u64, queries: u64, stopped: bool,
         assert!(e.reason.contains(reason), "{from}: {}", e.reason);
         assert!(find(&report, "active", from).is_none());
     }
-    assert!(report.rejected.is_empty() && report.proposed.is_empty(), "{report:?}");
+    assert!(
+        report.rejected.is_empty() && report.proposed.is_empty(),
+        "{report:?}"
+    );
     assert_lexical_part_published(&f, &report);
 }
 
 #[test]
 fn an_index_off_the_list_is_not_used() {
-    undecided(vec![Reply::text(r#"{"page": 7}"#)], 10, 2, false, "not on the list");
+    undecided(
+        vec![Reply::text(r#"{"page": 7}"#)],
+        10,
+        2,
+        false,
+        "not on the list",
+    );
 }
 
 #[test]
 fn malformed_json_is_not_used() {
-    undecided(vec![Reply::text("the second one, I think")], 10, 2, false, "no usable answer");
+    undecided(
+        vec![Reply::text("the second one, I think")],
+        10,
+        2,
+        false,
+        "no usable answer",
+    );
 }
 
 #[test]
 fn a_server_error_leaves_the_path_undecided() {
-    undecided(vec![Reply::Error(500, "out of memory".into())], 10, 2, false, "no usable answer");
+    undecided(
+        vec![Reply::Error(500, "out of memory".into())],
+        10,
+        2,
+        false,
+        "no usable answer",
+    );
 }
 
 #[test]
@@ -188,12 +242,25 @@ fn a_refused_connection_stops_the_questions() {
         .expect("a free port")
         .port();
     // Nothing listens there any more.
-    let Some(nginx) = require_tool("nginx") else { return };
+    let Some(nginx) = require_tool("nginx") else {
+        return;
+    };
     let f = fixture(nginx);
     let report = run(&settings(&f, &format!("http://127.0.0.1:{port}"), 10)).expect("run");
     assert_eq!(report.llm.queries, 1);
-    assert!(report.llm.stopped.as_deref().is_some_and(|s| s.contains("unavailable")), "{report:?}");
+    assert!(
+        report
+            .llm
+            .stopped
+            .as_deref()
+            .is_some_and(|s| s.contains("unavailable")),
+        "{report:?}"
+    );
     let e = find(&report, "skipped", "/rust-error-handling").expect("skipped");
-    assert!(e.reason.contains("unavailable") || e.reason.contains("no usable answer"), "{}", e.reason);
+    assert!(
+        e.reason.contains("unavailable") || e.reason.contains("no usable answer"),
+        "{}",
+        e.reason
+    );
     assert_lexical_part_published(&f, &report);
 }

@@ -10,5 +10,5 @@ mod llm;
 mod publish;
 mod review;
 mod sites;
-mod uri_form;
 mod support;
+mod uri_form;

@@ -18,10 +18,16 @@ fn setup() -> Setup {
     let dir = tmp.path().to_owned();
     page(&dir.join("site"), "/", "Home");
     page(&dir.join("site"), "/projects/honeybot/", "Honeybot");
-    write(&dir.join("access.log"), &log_lines("/honeybot", 404, "192.0.2.3", "Mozilla/5.0", 5));
+    write(
+        &dir.join("access.log"),
+        &log_lines("/honeybot", 404, "192.0.2.3", "Mozilla/5.0", 5),
+    );
     import_log(&dir.join("honeybot.db"), &dir.join("access.log"));
     let map = dir.join("redirects.map");
-    write(&map, "# the map before the run\nmap $uri $honeybot_redirect { default \"\"; }\n");
+    write(
+        &map,
+        "# the map before the run\nmap $uri $honeybot_redirect { default \"\"; }\n",
+    );
     Setup {
         db: dir.join("honeybot.db").display().to_string(),
         site: dir.join("site").display().to_string(),
@@ -44,19 +50,49 @@ fn config(dir: &Path, name: &str, test: &[String], reload: Option<&[String]>) ->
 
 #[test]
 fn a_map_that_fails_nginx_t_is_not_installed() {
-    let Some(nginx) = require_tool("nginx") else { return };
+    let Some(nginx) = require_tool("nginx") else {
+        return;
+    };
     let s = setup();
     let before = std::fs::read_to_string(&s.map).expect("map");
     let cfg = config(&s.dir, "good.toml", &test_command(&nginx), None);
     // A config whose own check cannot pass: nginx -t on a config with an unknown directive.
     let bad = s.dir.join("bad-test.sh");
-    write(&bad, &format!("#!/bin/sh\nexec {} -t -q -c \"$1\" -g 'no_such_directive on;'\n", nginx.display()));
-    let cfg_bad = config(&s.dir, "bad.toml", &["sh".into(), bad.display().to_string(), "{config}".into()], None);
-    let out = janitor(&["run", "--config", &cfg_bad, "--db", &s.db, "--site", &s.site, "--map", &s.map.display().to_string(), "--no-llm"]);
+    write(
+        &bad,
+        &format!(
+            "#!/bin/sh\nexec {} -t -q -c \"$1\" -g 'no_such_directive on;'\n",
+            nginx.display()
+        ),
+    );
+    let cfg_bad = config(
+        &s.dir,
+        "bad.toml",
+        &["sh".into(), bad.display().to_string(), "{config}".into()],
+        None,
+    );
+    let out = janitor(&[
+        "run",
+        "--config",
+        &cfg_bad,
+        "--db",
+        &s.db,
+        "--site",
+        &s.site,
+        "--map",
+        &s.map.display().to_string(),
+        "--no-llm",
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("failed validation") && stderr.contains("the old map stays"), "{stderr}");
-    assert!(stderr.contains("no_such_directive"), "nginx's own message is in the log: {stderr}");
+    assert!(
+        stderr.contains("failed validation") && stderr.contains("the old map stays"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("no_such_directive"),
+        "nginx's own message is in the log: {stderr}"
+    );
     assert_eq!(std::fs::read_to_string(&s.map).expect("map"), before);
     let leftovers: Vec<_> = std::fs::read_dir(&s.dir)
         .expect("dir")
@@ -66,19 +102,45 @@ fn a_map_that_fails_nginx_t_is_not_installed() {
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
     // Nothing was recorded either: the decision is made again next time.
     let list = janitor(&["list", "--db", &s.db]);
-    assert_eq!(String::from_utf8_lossy(&list.stdout).trim(), "no decisions yet");
+    assert_eq!(
+        String::from_utf8_lossy(&list.stdout).trim(),
+        "no decisions yet"
+    );
 
     // With the working check the same run succeeds.
-    let out = janitor(&["run", "--config", &cfg, "--db", &s.db, "--site", &s.site, "--map", &s.map.display().to_string(), "--no-llm"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = janitor(&[
+        "run",
+        "--config",
+        &cfg,
+        "--db",
+        &s.db,
+        "--site",
+        &s.site,
+        "--map",
+        &s.map.display().to_string(),
+        "--no-llm",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let after = std::fs::read_to_string(&s.map).expect("map");
-    assert!(after.contains("\"/honeybot\" /projects/honeybot/;"), "{after}");
-    assert_eq!(std::fs::read_to_string(s.dir.join("redirects.map.previous")).expect("previous"), before);
+    assert!(
+        after.contains("\"/honeybot\" /projects/honeybot/;"),
+        "{after}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.dir.join("redirects.map.previous")).expect("previous"),
+        before
+    );
 }
 
 #[test]
 fn a_failed_reload_puts_the_old_map_back() {
-    let Some(nginx) = require_tool("nginx") else { return };
+    let Some(nginx) = require_tool("nginx") else {
+        return;
+    };
     let s = setup();
     let before = std::fs::read_to_string(&s.map).expect("map");
     // `nginx -s reload` for an nginx that is not running fails (no pid file).
@@ -92,7 +154,18 @@ fn a_failed_reload_puts_the_old_map_back() {
         "reload".into(),
     ];
     let cfg = config(&s.dir, "janitor.toml", &test_command(&nginx), Some(&reload));
-    let out = janitor(&["run", "--config", &cfg, "--db", &s.db, "--site", &s.site, "--map", &s.map.display().to_string(), "--no-llm"]);
+    let out = janitor(&[
+        "run",
+        "--config",
+        &cfg,
+        "--db",
+        &s.db,
+        "--site",
+        &s.site,
+        "--map",
+        &s.map.display().to_string(),
+        "--no-llm",
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("the old map was put back"), "{stderr}");

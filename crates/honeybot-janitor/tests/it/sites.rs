@@ -22,12 +22,27 @@ fn a_sitemap_lists_its_pages_by_path() {
 </urlset>
 "#,
     );
-    let paths: Vec<String> = site::load(&file).expect("sitemap").into_iter().map(|p| p.path).collect();
-    assert_eq!(paths, ["/", "/blog/2024/05/hello-world/", "/double/slash/", "/notes/café"]);
+    let paths: Vec<String> = site::load(&file)
+        .expect("sitemap")
+        .into_iter()
+        .map(|p| p.path)
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/",
+            "/blog/2024/05/hello-world/",
+            "/double/slash/",
+            "/notes/café"
+        ]
+    );
 }
 
 fn jekyll(root: &Path) {
-    write(&root.join("_config.yml"), "title: A blog\npermalink: pretty\n");
+    write(
+        &root.join("_config.yml"),
+        "title: A blog\npermalink: pretty\n",
+    );
     write(
         &root.join("_posts/2019-03-07-nginx-redirect-maps.md"),
         "---\ntitle: \"Redirect maps: nginx\"\ncategories: [ops]\n---\nBody.\n",
@@ -40,7 +55,10 @@ fn jekyll(root: &Path) {
         &root.join("_posts/2022-01-01-draft.md"),
         "---\ntitle: A draft\npublished: false\n---\n",
     );
-    write(&root.join("about.md"), "---\ntitle: About\npermalink: /about/\n---\n");
+    write(
+        &root.join("about.md"),
+        "---\ntitle: About\npermalink: /about/\n---\n",
+    );
     write(&root.join("README.md"), "no front matter\n");
 }
 
@@ -57,8 +75,16 @@ fn a_jekyll_folder_lists_posts_under_their_permalinks() {
         got,
         [
             ("/about/", Some("About"), None),
-            ("/ops/2019/03/07/nginx-redirect-maps/", Some("Redirect maps: nginx"), Some("2019-03-07")),
-            ("/rust/errors/", Some("Error handling in Rust"), Some("2021-07-01")),
+            (
+                "/ops/2019/03/07/nginx-redirect-maps/",
+                Some("Redirect maps: nginx"),
+                Some("2019-03-07")
+            ),
+            (
+                "/rust/errors/",
+                Some("Error handling in Rust"),
+                Some("2021-07-01")
+            ),
         ]
     );
 }
@@ -69,7 +95,16 @@ fn a_dry_run_against_a_jekyll_folder_finds_the_post() {
     let src = tmp.path().join("blog");
     jekyll(&src);
     let log = tmp.path().join("access.log");
-    write(&log, &log_lines("/2019/03/07/nginx-redirect-maps.html", 404, "192.0.2.9", "Mozilla/5.0", 3));
+    write(
+        &log,
+        &log_lines(
+            "/2019/03/07/nginx-redirect-maps.html",
+            404,
+            "192.0.2.9",
+            "Mozilla/5.0",
+            3,
+        ),
+    );
     let db = tmp.path().join("honeybot.db");
     import_log(&db, &log);
     let (db, site, map) = (
@@ -78,12 +113,28 @@ fn a_dry_run_against_a_jekyll_folder_finds_the_post() {
         tmp.path().join("redirects.map").display().to_string(),
     );
     let report = json_of(&janitor(&[
-        "run", "--db", &db, "--site", &site, "--map", &map, "--days", "2", "--min-hits", "3",
-        "--no-llm", "--dry-run", "--format", "json",
+        "run",
+        "--db",
+        &db,
+        "--site",
+        &site,
+        "--map",
+        &map,
+        "--days",
+        "2",
+        "--min-hits",
+        "3",
+        "--no-llm",
+        "--dry-run",
+        "--format",
+        "json",
     ]));
     assert_eq!(
         pairs(&report, "active"),
-        [("/2019/03/07/nginx-redirect-maps.html".into(), Some("/ops/2019/03/07/nginx-redirect-maps/".into()))]
+        [(
+            "/2019/03/07/nginx-redirect-maps.html".into(),
+            Some("/ops/2019/03/07/nginx-redirect-maps/".into())
+        )]
     );
     assert!(!Path::new(&map).exists(), "a dry run writes no map");
 }

@@ -70,7 +70,9 @@ pub fn page(root: &Path, url: &str, title: &str) {
     };
     write(
         &file,
-        &format!("<!doctype html><html><head><title>{title}</title></head><body>{title}</body></html>\n"),
+        &format!(
+            "<!doctype html><html><head><title>{title}</title></head><body>{title}</body></html>\n"
+        ),
     );
 }
 
@@ -109,7 +111,8 @@ impl Nginx {
                 .and_then(|l| l.local_addr())
                 .expect("pick a port")
                 .port();
-            std::fs::write(dir.join("nginx.conf"), config(dir, port, locations)).expect("write conf");
+            std::fs::write(dir.join("nginx.conf"), config(dir, port, locations))
+                .expect("write conf");
             let mut child = Command::new(bin)
                 .args(base_args(dir))
                 .stdin(Stdio::null())
@@ -190,11 +193,21 @@ impl Nginx {
     }
 
     pub fn get(&self, target: &str) -> (u16, Option<String>, Vec<u8>) {
-        get_raw(self.port, target.as_bytes(), "honeybot-test/1.0", "192.0.2.1")
+        get_raw(
+            self.port,
+            target.as_bytes(),
+            "honeybot-test/1.0",
+            "192.0.2.1",
+        )
     }
 
     /// A request as another client (nginx takes the address from `X-Client-IP`).
-    pub fn get_as(&self, target: &str, user_agent: &str, ip: &str) -> (u16, Option<String>, Vec<u8>) {
+    pub fn get_as(
+        &self,
+        target: &str,
+        user_agent: &str,
+        ip: &str,
+    ) -> (u16, Option<String>, Vec<u8>) {
         get_raw(self.port, target.as_bytes(), user_agent, ip)
     }
 }
@@ -271,7 +284,12 @@ http {{
 }
 
 /// One raw HTTP/1.1 request; (status, Location, body).
-pub fn get_raw(port: u16, target: &[u8], user_agent: &str, ip: &str) -> (u16, Option<String>, Vec<u8>) {
+pub fn get_raw(
+    port: u16,
+    target: &[u8],
+    user_agent: &str,
+    ip: &str,
+) -> (u16, Option<String>, Vec<u8>) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to nginx");
     let mut req = b"GET ".to_vec();
     req.extend_from_slice(target);
@@ -352,12 +370,8 @@ pub fn json_of(out: &Output) -> serde_json::Value {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 /// `(from, to)` of the entries of a list in a run report.

@@ -21,9 +21,45 @@ impl Rng {
 /// A random request target built from the pieces that make normalisation hard.
 fn random_target(rng: &mut Rng) -> String {
     const PIECES: &[&str] = &[
-        "/", "//", "/./", "/../", ".", "..", "a", "B", "post", "%2F", "%2f", "%2e", "%2E%2E",
-        "%25", "%41", "%7E", "~", "%20", "+", ";", "%3B", "'", "%22", "%C3%A9", "é", "%E2%80%AE",
-        "%0a", "%00", "%zz", "%4", "?", "?a=b/../c", "#", "$", "{", "}", "\\", "%5C", "index.html",
+        "/",
+        "//",
+        "/./",
+        "/../",
+        ".",
+        "..",
+        "a",
+        "B",
+        "post",
+        "%2F",
+        "%2f",
+        "%2e",
+        "%2E%2E",
+        "%25",
+        "%41",
+        "%7E",
+        "~",
+        "%20",
+        "+",
+        ";",
+        "%3B",
+        "'",
+        "%22",
+        "%C3%A9",
+        "é",
+        "%E2%80%AE",
+        "%0a",
+        "%00",
+        "%zz",
+        "%4",
+        "?",
+        "?a=b/../c",
+        "#",
+        "$",
+        "{",
+        "}",
+        "\\",
+        "%5C",
+        "index.html",
     ];
     let mut t = String::from("/");
     for _ in 0..rng.below(8) + 1 {
@@ -38,7 +74,11 @@ fn keys_are_exactly_what_nginx_compares() {
         return;
     };
     let tmp = tempfile::tempdir().expect("tempdir");
-    let nginx = Nginx::start(&bin, &tmp.path().join("nginx"), r#"location / { return 200 "$uri"; }"#);
+    let nginx = Nginx::start(
+        &bin,
+        &tmp.path().join("nginx"),
+        r#"location / { return 200 "$uri"; }"#,
+    );
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64)
@@ -46,9 +86,21 @@ fn keys_are_exactly_what_nginx_compares() {
     eprintln!("rng seed {seed}");
     let mut rng = Rng(seed);
     let fixed = [
-        "/old/", "/old/?utm_source=x", "//old//page", "/%6Fld/", "/a/./b/../c", "/a/b/..",
-        "/a/.", "/caf%C3%A9", "/a%2Fb", "/a%2F%2Fb", "/a%20b", "/A/B", "/x%22;return%20301",
-        "/a/%2e%2e/b", "/a/%2e/b",
+        "/old/",
+        "/old/?utm_source=x",
+        "//old//page",
+        "/%6Fld/",
+        "/a/./b/../c",
+        "/a/b/..",
+        "/a/.",
+        "/caf%C3%A9",
+        "/a%2Fb",
+        "/a%2F%2Fb",
+        "/a%20b",
+        "/A/B",
+        "/x%22;return%20301",
+        "/a/%2e%2e/b",
+        "/a/%2e/b",
     ];
     let mut compared = 0;
     for target in fixed
@@ -63,10 +115,18 @@ fn keys_are_exactly_what_nginx_compares() {
         let ours = key::uri_bytes(&target);
         match status {
             200 => {
-                assert_eq!(ours.as_deref(), Ok(body.as_slice()), "{target}: nginx's $uri is {:?}", String::from_utf8_lossy(&body));
+                assert_eq!(
+                    ours.as_deref(),
+                    Ok(body.as_slice()),
+                    "{target}: nginx's $uri is {:?}",
+                    String::from_utf8_lossy(&body)
+                );
                 compared += 1;
             }
-            400 => assert!(ours.is_err(), "{target}: nginx says 400, the janitor made {ours:?}"),
+            400 => assert!(
+                ours.is_err(),
+                "{target}: nginx says 400, the janitor made {ours:?}"
+            ),
             other => panic!("{target}: unexpected status {other}"),
         }
     }
