@@ -34,6 +34,7 @@
             honeybot
             honeybot-ingest
             honeybot-narrator
+            honeybot-director
             ai-commit
             ;
           default = p.honeybot;
@@ -45,6 +46,7 @@
           honeybot
           honeybot-ingest
           honeybot-narrator
+          honeybot-director
           ai-commit
           ;
       };
@@ -61,9 +63,9 @@
       checks = forAllSystems (
         pkgs:
         let
-          packages = lib.mapAttrs' (n: lib.nameValuePair "package-${n}") self.packages.${pkgs.system};
+          packages = lib.mapAttrs' (n: lib.nameValuePair "package-${n}") self.packages.${pkgs.stdenv.hostPlatform.system};
           # Every example host must keep evaluating and building (srvos does the same).
-          hosts = lib.optionalAttrs (pkgs.system == "x86_64-linux") (
+          hosts = lib.optionalAttrs (pkgs.stdenv.hostPlatform.system == "x86_64-linux") (
             lib.mapAttrs'
               (
                 n: c: lib.nameValuePair "host-${n}" c.config.system.build.toplevel

@@ -1,5 +1,10 @@
-# Example web head: nginx serves a static site, Honeybot records every request.
+# Example web head: nginx serves the site, Honeybot records every request, and the machine
+# streams its own show: an auto-login graphical session for the user `show`, whose session
+# runs the narrator (voice into a null sink that OBS captures).
 # Evaluated as a check (flake `checks.*.host-webhead`) so it keeps working.
+#
+# The director reads the site's posts aloud on screen; the janitor
+# (services.honeybot.janitor) joins this host when its module lands (see docs/operations.md).
 { ... }:
 {
   imports = [
@@ -17,14 +22,65 @@
   };
   networking.firewall.allowedTCPPorts = [ 80 ];
 
+  # The show's session: logs in by itself after boot, with PipeWire for the voice.
+  users.users.show = {
+    isNormalUser = true;
+    description = "Honeybot show (auto-login session)";
+  };
+  services.xserver = {
+    enable = true;
+    windowManager.openbox.enable = true;
+  };
+  services.displayManager = {
+    defaultSession = "none+openbox";
+    autoLogin = {
+      enable = true;
+      user = "show";
+    };
+  };
+  security.rtkit.enable = true;
+  services.pipewire = {
+    enable = true;
+    pulse.enable = true;
+  };
+
   services.honeybot = {
-    nginx.enable = true;
+    nginx = {
+      enable = true;
+      virtualHosts = [ "example.org" ];
+      markdownTwins.enable = true;
+    };
     ingest = {
       enable = true;
       settings.ip_mode = "hash";
-      # Created once by the operator: `install -m 0400 /dev/null /var/lib/secrets/honeybot-ip-key`
-      # then `head -c 32 /dev/urandom > /var/lib/secrets/honeybot-ip-key`.
+      # Never in the Nix store: created by agenix or sops-nix (secrets/README.md), or once by
+      # hand: `install -m 0400 /dev/null /var/lib/secrets/honeybot-ip-key`
+      # then `head -c 32 /dev/urandom | base64 > /var/lib/secrets/honeybot-ip-key`.
       ipHashKeyFile = "/var/lib/secrets/honeybot-ip-key";
+    };
+    narrator = {
+      enable = true;
+      users = [ "show" ];
+      settings = {
+        engine = "piper";
+        piper.model = "/var/lib/voices/en_US-joe-medium.onnx";
+        sink = {
+          player = "pw-play";
+          device = "honeybot";
+        };
+        pronunciations.Honeybot = "Honey bot";
+      };
+    };
+    director = {
+      enable = true;
+      settings = {
+        posts = "/var/www/example.org-src/_posts";
+        site_url = "http://example.org";
+        heartbeat.actions = [
+          [ "wmctrl" "-a" "Honeybot watch" ]
+          [ "wmctrl" "-i" "-a" "{window}" ]
+        ];
+      };
     };
   };
 }

@@ -12,20 +12,44 @@ in
 
   networking.hostName = "honeybot-workstation";
 
-  # The local model ai-commit talks to (listens on 127.0.0.1:11434 only).
-  services.ollama.enable = true;
+  users.users.alice = {
+    isNormalUser = true;
+    extraGroups = [ "wheel" ];
+  };
 
-  environment.systemPackages = [
-    honeybot.ai-commit
-    honeybot.honeybot
-  ];
+  # The local model ai-commit talks to (listens on 127.0.0.1:11434 only).
+  services.ollama = {
+    enable = true;
+    loadModels = [ "gemma3:4b" ];
+  };
+
+  # /etc/xdg/ai-commit/config.toml, pointed at the Ollama above; new repositories get the
+  # prepare-commit-msg hook (undo: gitHook = "none", see docs/operations.md).
+  programs.ai-commit = {
+    enable = true;
+    settings = {
+      model = "gemma3:4b";
+      exclude = [ "*.lock" ];
+    };
+    gitHook = "init-template";
+  };
+
+  # The `honeybot` CLI for reports on a copy of the web head's HoneyDB.
+  environment.systemPackages = [ honeybot.honeybot ];
 
   # Articles read aloud into a null sink named "honeybot" that OBS captures
   # (docs/narrator.md shows the PulseAudio / PipeWire side).
+  services.pipewire = {
+    enable = true;
+    pulse.enable = true;
+  };
   services.honeybot.narrator = {
     enable = true;
-    voiceModel = "/var/lib/voices/en_US-joe-medium.onnx";
-    sink.device = "honeybot";
-    pronunciations.Honeybot = "Honey bot";
+    users = [ "alice" ];
+    settings = {
+      piper.model = "/var/lib/voices/en_US-joe-medium.onnx";
+      sink.device = "honeybot";
+      pronunciations.Honeybot = "Honey bot";
+    };
   };
 }

@@ -6,7 +6,15 @@
 let
   inherit (lib) mkOption types mkIf;
   cfg = config.services.honeybot;
-  anyEnabled = cfg.ingest.enable;
+  # The system services of the family that run as the Honeybot user (the narrator and the
+  # director are user services in someone's session); `or false` keeps this working while a
+  # module is not imported.
+  services = [
+    "ingest"
+    "janitor"
+  ];
+  anyEnabled = lib.any (n: cfg.${n}.enable or false) services;
+  dbDir = dirOf cfg.dbPath;
 in
 {
   options.services.honeybot = {
@@ -28,6 +36,17 @@ in
   };
 
   config = mkIf anyEnabled {
+    assertions = [
+      {
+        assertion = lib.hasPrefix "/" cfg.dbPath;
+        message = "services.honeybot.dbPath = \"${cfg.dbPath}\" is not an absolute path: give the full path of the HoneyDB file.";
+      }
+    ];
+
+    # A HoneyDB outside /var/lib/honeybot (the services' StateDirectory) lives in a folder
+    # nothing else creates: make it, owned by the service user, before the services start.
+    systemd.tmpfiles.rules = lib.optional (dbDir != "/var/lib/honeybot") "d ${dbDir} 0750 ${cfg.user} ${cfg.group} - -";
+
     users.users = mkIf (cfg.user == "honeybot") {
       honeybot = {
         isSystemUser = true;

@@ -5,5 +5,7 @@
     ./ingest.nix
     ./nginx.nix
     ./narrator.nix
+    ./ai-commit.nix
+    ./director.nix
   ];
 }

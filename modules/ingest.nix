@@ -18,13 +18,13 @@ let
   cfg = config.services.honeybot.ingest;
   hb = config.services.honeybot;
   settingsFormat = pkgs.formats.toml { };
+  dbDir = dirOf cfg.settings.db;
 
-  credentialName = "ip-hash-key";
-  credentialPath = "/run/credentials/honeybot-ingest.service/${credentialName}";
+  ipKey = hbLib.credential "honeybot-ingest.service" "ip-hash-key" cfg.ipHashKeyFile;
 
   # Nulls dropped: the daemon rejects unknown keys and keeps its own defaults.
   renderedSettings = lib.filterAttrsRecursive (_: v: v != null) (
-    cfg.settings // lib.optionalAttrs (cfg.ipHashKeyFile != null) { ip_hash_key_file = credentialPath; }
+    cfg.settings // lib.optionalAttrs (cfg.ipHashKeyFile != null) { ip_hash_key_file = ipKey.path; }
   );
 
   # Validated at build time, so a bad config fails nixos-rebuild, not the running service.
@@ -114,6 +114,51 @@ in
               hash (needs `ipHashKeyFile`). IP addresses are personal data.
             '';
           };
+          recent_requests = mkOption {
+            type = types.nullOr (types.ints.between 0 10000000);
+            default = null;
+            example = 10000;
+            description = "Rows kept in HoneyDB's ring of recent requests, read by `honeybot watch`; 0 keeps none (null: the daemon's default, 10000).";
+          };
+          agents = mkOption {
+            type = types.nullOr types.path;
+            default = null;
+            example = literalExpression "./honeybot-agents.toml";
+            description = ''
+              Your own user-agent rules (TOML: `agent = [{ token = "...", class = "...", operator = "...", note = "..." }]`),
+              taking precedence over the built-in table (docs/schema.md, Classification). Give a file
+              in the Nix store (a path literal or `pkgs.writeText`): the build-time config check reads it.
+              Stored classes are recomputed at the next start when the rules change.
+            '';
+          };
+          trap_path = mkOption {
+            type = types.nullOr types.str;
+            default = null;
+            example = "/trap.js";
+            description = "Path of the JavaScript trap script (null: the daemon's default, `/trap.js`).";
+          };
+          beacon_path = mkOption {
+            type = types.nullOr types.str;
+            default = null;
+            example = "/api/beacon";
+            description = "Path of the trap's beacon; its hits are stored without the query string (null: the daemon's default, `/api/beacon`).";
+          };
+          log_format = mkOption {
+            type = types.nullOr types.str;
+            default = null;
+            example = "$remote_addr - $remote_user [$time_iso8601] \"$request\" $status $body_bytes_sent";
+            description = ''
+              How log lines are read: `combined`, `common`, `honeybot` or `vhost` (all recognised per
+              line: the daemon's default, null) or an nginx `log_format` definition. With
+              `services.honeybot.nginx.enable` it defaults to the format that module makes nginx write.
+            '';
+          };
+          rotated_names = mkOption {
+            type = types.nullOr (types.listOf types.str);
+            default = null;
+            example = [ "{name}.*" "{name}-*" ];
+            description = "Where rotated files of a log are looked for (`{name}` is the log's file name; `*` and `?` wildcards). Null: the daemon's default.";
+          };
         };
       };
     };
@@ -130,11 +175,17 @@ in
           assertion = cfg.settings.ip_mode == "hash" -> cfg.ipHashKeyFile != null;
           message = ''services.honeybot.ingest.settings.ip_mode = "hash" needs services.honeybot.ingest.ipHashKeyFile (a file with the secret key, outside the Nix store).'';
         }
+        (hbLib.secretNotInStore "services.honeybot.ingest.ipHashKeyFile" cfg.ipHashKeyFile)
         {
-          assertion = cfg.ipHashKeyFile == null || !lib.hasPrefix builtins.storeDir cfg.ipHashKeyFile;
-          message = "services.honeybot.ingest.ipHashKeyFile points into the Nix store, which is world-readable: keep the key in a root-only file (e.g. /run/secrets/...) and give its path as a string.";
+          assertion = lib.hasPrefix "/" cfg.settings.db;
+          message = "services.honeybot.ingest.settings.db = \"${cfg.settings.db}\" is not an absolute path: give the full path of the HoneyDB file.";
         }
       ];
+
+      # A HoneyDB outside /var/lib/honeybot (StateDirectory): its folder must exist and
+      # belong to the service user, or ReadWritePaths= names a missing path and the start fails.
+      systemd.tmpfiles.rules = optional (dbDir != "/var/lib/honeybot" && dbDir != dirOf hb.dbPath)
+        "d ${dbDir} 0750 ${hb.user} ${hb.group} - -";
 
       systemd.services.honeybot-ingest = {
         description = "Honeybot access-log ingester";
@@ -156,8 +207,8 @@ in
           SupplementaryGroups = optional config.services.nginx.enable config.services.nginx.group;
           StateDirectory = "honeybot";
           StateDirectoryMode = "0750";
-          ReadWritePaths = [ (dirOf cfg.settings.db) ];
-          LoadCredential = optional (cfg.ipHashKeyFile != null) "${credentialName}:${cfg.ipHashKeyFile}";
+          ReadWritePaths = [ dbDir ];
+          LoadCredential = ipKey.loadCredential;
           # No network at all: it reads files and writes SQLite; journald and the notify
           # socket are Unix sockets.
           PrivateNetwork = true;

@@ -1,5 +1,8 @@
 # One package per program: the workspace binary wrapped so that the runtime tools it calls
-# are pinned (writeShellApplication-style: PATH is set, nothing is taken from the host).
+# are pinned. They are put IN FRONT of PATH (`--prefix`): every tool a program runs by itself
+# comes from here, never from the host; the host's PATH stays behind them only for programs
+# the user names on purpose (the narrator's `sink.player = "command"`, git hooks ai-commit's
+# git runs).
 { lib
 , callPackage
 , runCommand
@@ -8,7 +11,12 @@
 , espeak-ng
 , piper-tts
 , pulseaudio
+, pipewire
+, alsa-utils
 , sox
+, chromium
+, wmctrl
+, xdotool
 , unwrapped ? callPackage ./package.nix { }
 ,
 }:
@@ -37,8 +45,17 @@ in
   honeybot-narrator = wrap "honeybot-narrator" [
     piper-tts
     espeak-ng
-    pulseaudio
+    pulseaudio # paplay
+    pipewire # pw-play
+    alsa-utils # aplay
     sox
   ] "Reads articles and events aloud with a local TTS voice";
+  # The browser here is the default one; the module writes the picked browser's store path
+  # into the config (`browser.command`), so Firefox is pinned the same way.
+  honeybot-director = wrap "honeybot-director" [
+    chromium
+    wmctrl
+    xdotool
+  ] "The live show: articles in a browser window, read by the narrator, with breaking news";
   ai-commit = wrap "ai-commit" [ git ] "Commit messages from a local LLM, never an error text";
 }

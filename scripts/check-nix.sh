@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Checks of the Nix side that run without a binary cache (see docs/nix.md):
 #  1. every .nix file parses (nix-instantiate --parse);
-#  2. with a NixOS source tree ($NIXPKGS or ~/.cache/honeybot/nixpkgs; absent on CI, where
-#     this prints SKIP): the ingest module evaluates with NixOS's own module system, its
-#     unit passes `systemd-analyze verify` and `security` exposure <= 2.0, and the
-#     assertions fire with their message on bad configs;
-#  3. with that tree: the flake evaluates (`nix flake check --no-build`) against a shim.
+#  2. deadnix and nixpkgs-fmt (installed by scripts/deps/nix-lint.sh; FAIL under CI=true
+#     when missing, SKIP otherwise);
+#  3. with a NixOS source tree ($NIXPKGS or ~/.cache/honeybot/nixpkgs; absent on CI, where
+#     this prints SKIP): both example hosts evaluate with NixOS's own module system, every
+#     honeybot system service passes `systemd-analyze verify` and `security` exposure <= 2.0
+#     (the narrator's user unit too, also scored with --user), the web head with every
+#     honeybot switch off renders no honeybot unit, and the assertions fire with their
+#     message on bad configs;
+#  4. with that tree: docs/configuration.md is what scripts/gen-options-doc.sh generates;
+#  5. with that tree: the flake evaluates against a shim (hosts, packages, the VM tests).
 # Building packages and running the VM tests under tests/nixos/ needs a real Nix with a
 # binary cache: `nix flake check` on a Nix machine does that.
 set -euo pipefail
@@ -24,8 +29,10 @@ echo "== lint (deadnix, nixpkgs-fmt; installed with: cargo install --locked dead
 if command -v deadnix >/dev/null && command -v nixpkgs-fmt >/dev/null; then
   git ls-files -z '*.nix' | xargs -0 deadnix --fail --no-lambda-pattern-names || fail=1
   git ls-files -z '*.nix' | xargs -0 nixpkgs-fmt --check || fail=1
+elif [ "${CI:-}" = true ]; then
+  echo "FAIL: lint: deadnix / nixpkgs-fmt not installed under CI=true (scripts/deps/nix-lint.sh installs them)"; fail=1
 else
-  echo "SKIP: lint: deadnix / nixpkgs-fmt not installed"
+  echo "SKIP: lint: deadnix / nixpkgs-fmt not installed (bash scripts/deps/nix-lint.sh)"
 fi
 
 if [ ! -x "$EVAL" ]; then
@@ -40,6 +47,43 @@ fi
 
 echo "== module evaluation, systemd-analyze verify, security <= 2.0"
 "$EVAL" -q --threshold 20 tests/eval/ingest-minimal.nix honeybot-ingest.service || fail=1
+for host in hosts/webhead.nix hosts/workstation.nix; do
+  # Every honeybot system service the host renders (janitor and director once they are on).
+  mapfile -t units < <("$EVAL" --list "$host" 2>/dev/null | grep -E '^honeybot.*\.service$' || true)
+  echo "-- $host: ${units[*]:-(no honeybot system service)}"
+  "$EVAL" -q --threshold 20 "$host" "${units[@]}" || { echo "FAIL: $host"; fail=1; }
+done
+# The workstation's closure instantiates (the web head's needs nginx, which the stub set
+# cannot evaluate; `nix flake check` builds both).
+"$EVAL" -q --no-analyze --toplevel hosts/workstation.nix 2>&1 | grep -q '== toplevel: ' \
+  || { echo "FAIL: hosts/workstation.nix system.build.toplevel"; fail=1; }
+
+echo "== the narrator's user unit: verify, security <= 2.0 (system scoring and --user)"
+unitdir=$(mktemp -d)
+"$EVAL" -q --threshold 20 --out "$unitdir" tests/eval/narrator-user-unit.nix honeybot-narrator.service || fail=1
+runtime=$(mktemp -d)   # `security --user` wants a runtime dir, even offline
+if out=$(cd "$unitdir" && XDG_RUNTIME_DIR=$runtime systemd-analyze security --user --offline=true \
+      --threshold=20 --no-pager ./honeybot-narrator.service 2>&1); then
+  echo "ok: --user $(grep -m1 'Overall exposure' <<<"$out" | sed 's/^→ *//')"
+else
+  echo "FAIL: --user security of the narrator unit"; grep -E '✗|Overall' <<<"$out" | tail -5; fail=1
+fi
+rm -rf "$unitdir" "$runtime"
+
+echo "== toggles: the web head with every honeybot switch off renders no honeybot unit"
+# The file's own assertions name any honeybot system or user unit left; --list double-checks.
+if "$EVAL" -q --no-analyze tests/eval/webhead-off.nix \
+    && ! "$EVAL" --list tests/eval/webhead-off.nix 2>/dev/null | grep -E '^honeybot'; then
+  echo "ok: tests/eval/webhead-off.nix renders no honeybot unit"
+else
+  echo "FAIL: tests/eval/webhead-off.nix still renders honeybot units"; fail=1
+fi
+
+echo "== the VM test's machine and specialisations (tests/nixos/toggles.nix; the VM itself needs Nix with a cache)"
+"$EVAL" -q --no-analyze tests/eval/toggles.nix || { echo "FAIL: tests/eval/toggles.nix"; fail=1; }
+
+echo "== rendered values (ai-commit endpoint and git hook, DB folder, renamed options)"
+"$EVAL" -q --no-analyze tests/eval/ai-commit-ollama.nix 2>&1 | grep -v 'has been renamed' || fail=1
 
 expect_assertion() { # FILE TEXT
   local out
@@ -53,7 +97,18 @@ expect_assertion() { # FILE TEXT
 }
 expect_assertion tests/eval/bad-hash-without-key.nix "needs services.honeybot.ingest.ipHashKeyFile"
 expect_assertion tests/eval/bad-key-in-store.nix "points into the Nix store"
-expect_assertion tests/eval/bad-piper-without-model.nix "needs services.honeybot.narrator.voiceModel"
+"$EVAL" -q --no-analyze tests/eval/nginx-trap.nix || fail=1   # nginx's own unit: nixpkgs', not ours
+expect_assertion tests/eval/bad-markdown-without-root.nix "markdownTwins.enable needs services.nginx.virtualHosts"
+expect_assertion tests/eval/bad-trap-path.nix "trap.path' is not of type \`string matching the pattern"
+expect_assertion tests/eval/bad-piper-without-model.nix "needs services.honeybot.narrator.settings.piper.model"
+expect_assertion tests/eval/bad-narrator-without-users.nix "services.honeybot.narrator.users is empty"
+expect_assertion tests/eval/bad-ai-commit-key-in-store.nix "programs.ai-commit.settings.api_key_file points into the Nix store"
+
+echo "== docs/configuration.md is generated from the option declarations"
+if scripts/gen-options-doc.sh --check; then echo "ok: docs/configuration.md is current"; else fail=1; fi
+"$EVAL" -q --no-analyze tests/eval/director-minimal.nix || fail=1   # a user unit: assertions only
+expect_assertion tests/eval/bad-director-without-narrator.nix "set services.honeybot.narrator.enable = true"
+expect_assertion tests/eval/bad-director-without-graphical-session.nix "shows pages in a graphical session"
 
 echo "== flake evaluation (nixpkgs replaced by an offline shim: lib/nixos real, packages stubbed)"
 shim=$(mktemp -d)
@@ -67,10 +122,16 @@ git ls-files -z | xargs -0 -I{} cp --parents {} "$tmp"   # a flake sees tracked 
 # its honeybot units are checked above and in the VM test.
 for attr in \
     nixosConfigurations.webhead.config.systemd.services.honeybot-ingest.serviceConfig.ExecStart \
+    nixosConfigurations.webhead.config.services.honeybot.ingest.settings.log_format \
+    nixosConfigurations.webhead.config.services.honeybot.ingest.settings.beacon_path \
+    nixosConfigurations.webhead.config.systemd.user.services.honeybot-director.serviceConfig.ExecStart \
+    'nixosConfigurations.webhead.config.services.nginx.virtualHosts."example.org".extraConfig' \
     nixosConfigurations.workstation.config.system.build.toplevel.drvPath \
     nixosConfigurations.workstation.config.systemd.user.services.honeybot-narrator.serviceConfig.ExecStart \
+    nixosConfigurations.workstation.config.environment.etc.\"xdg/ai-commit/config.toml\".source \
     packages.x86_64-linux.honeybot.drvPath packages.x86_64-linux.ai-commit.drvPath \
-    packages.x86_64-linux.honeybot-narrator.drvPath packages.x86_64-linux.honeybot-ingest.drvPath; do
+    packages.x86_64-linux.honeybot-narrator.drvPath packages.x86_64-linux.honeybot-ingest.drvPath \
+    packages.x86_64-linux.honeybot-director.drvPath; do
   if (cd "$tmp" && nix --extra-experimental-features 'nix-command flakes' eval --impure --no-write-lock-file \
         --override-input nixpkgs "path:$shim" ".#$attr" >/dev/null 2>"$tmp.err"); then
     echo "ok: flake evaluates .#$attr"

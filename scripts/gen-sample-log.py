@@ -3,8 +3,10 @@
 
 The log is synthetic and deterministic (fixed seed): one week of a small personal site in
 the Honeybot extended nginx format, with browsers, AI crawlers, search engines, scanners,
-the JavaScript bot trap (trap.js + beacon), IPv6 clients and a few lines nginx really
-writes that are not well-formed requests. Addresses come from the documentation ranges
+the JavaScript bot trap (trap.js + a beacon with a unique nonce), AI assistants and crawlers
+asking for Markdown (`Accept: text/markdown`, `.md` URLs, `llms.txt`), robots.txt readers,
+exploit probes (one scanner with a terminal-escape user agent), IPv6 clients and a few
+lines nginx really writes that are not well-formed requests. Addresses come from the documentation ranges
 (RFC 5737 / RFC 3849), so the sample holds no one's personal data.
 
     python3 scripts/gen-sample-log.py > crates/honeybot/data/sample-access.log
@@ -54,6 +56,14 @@ SEARCH = [
     "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
     "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)",
 ]
+ASSISTANTS = [
+    "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; ChatGPT-User/1.0; +https://openai.com/bot)",
+    "Claude-User/1.0 (+https://www.anthropic.com)",
+    "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Perplexity-User/1.0; +https://perplexity.ai/perplexity-user)",
+]
+HEADLESS = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/142.0.0.0 Safari/537.36"
+# nginx escapes control bytes in the log as \xNN: this one would retitle a terminal.
+HOSTILE_UA = "Mozilla/5.0 zgrab/0.x \\x1B]0;pwned\\x07\\x1B[2J"
 OTHER = [
     "curl/8.11.0", "python-requests/2.32.3", "Go-http-client/1.1",
     "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)",
@@ -80,6 +90,9 @@ def clients():
             out.append(("search", ip4("203.0.113", rng.randint(1, 254)), ua))
     for ua in OTHER:
         out.append(("other", ip4("192.0.2", rng.randint(1, 254)), ua))
+    for ua in ASSISTANTS:
+        out.append(("assistant", f"2001:db8:a1::{rng.randint(1, 0xffff):x}", ua))
+    out.append(("headless", ip4("198.51.100", 200), HEADLESS))
     return out
 
 
@@ -94,18 +107,20 @@ def visit(kind, ts, ip, ua):
     html = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
     page = rng.choice(PAGES)
     hits = []
-    if kind == "browser":
+    if kind in ("browser", "headless"):
         hits.append((0, page, 200, rng.randint(4000, 30000), "-", html, "0"))
         for a in ASSETS[:2]:
             hits.append((1, a, 200, rng.randint(800, 9000), "https://example.org" + page, "*/*", "0"))
         hits.append((1, "/trap.js", 200, 612, "https://example.org" + page, "*/*", "0"))
-        hits.append((2, "/api/beacon?p=" + page.strip("/").replace("/", "-"), 204, 0,
+        hits.append((2, f"/api/beacon?n={rng.getrandbits(48):012x}", 204, 0,
                      "https://example.org" + page, "*/*", "0"))
         if rng.random() < 0.15:
             hits.append((30, rng.choice(DEAD), 404, 153, "https://example.org" + page, html, "0"))
     elif kind == "ai":
         if rng.random() < 0.3:
             hits.append((0, "/robots.txt", 200, 213, "-", "*/*", "0"))
+        if rng.random() < 0.1:
+            hits.append((0, "/llms.txt", 200, 1850, "-", "text/plain, */*", "0"))
         md = "1" if "ClaudeBot" in ua or rng.random() < 0.3 else "0"
         accept = "text/markdown, text/html;q=0.9" if md == "1" else "*/*"
         for _ in range(rng.randint(1, 4)):
@@ -115,6 +130,15 @@ def visit(kind, ts, ip, ua):
                          "-", accept, md if st == 200 else "0"))
         if "GPTBot" in ua and rng.random() < 0.2:
             hits.append((50, "/trap.js", 200, 612, "-", "*/*", "0"))
+    elif kind == "assistant":
+        md = "text/markdown, text/html;q=0.9"
+        if rng.random() < 0.3:
+            hits.append((0, "/llms.txt", 200, 1850, "-", "text/plain, */*", "0"))
+        p = rng.choice(POSTS)
+        if rng.random() < 0.3:
+            hits.append((1, p.rstrip("/") + ".md", 200, rng.randint(2000, 9000), "-", md, "0"))
+        else:
+            hits.append((1, p, 200, rng.randint(2000, 9000), "-", md, "1"))
     elif kind == "search":
         hits.append((0, "/robots.txt", 200, 213, "-", "*/*", "0"))
         hits.append((2, rng.choice(PAGES), 200, rng.randint(4000, 30000), "-", html, "0"))
@@ -143,6 +167,9 @@ def main():
         events.append((ts, line(ts, scanner, "", 400, 0, "-", "-", "-", "0")))
         events.append((ts, line(ts, scanner, "\\x16\\x03\\x01\\x00\\xEE\\x01\\x00\\x00\\xEA\\x03\\x03", 400, 157, "-", "-", "-", "0")))
         events.append((ts, line(ts, scanner, "HELP", 400, 157, "-", "-", "-", "0")))
+        for probe in rng.sample(PROBES, 3):
+            events.append((ts, line(ts, scanner, f"GET {probe} HTTP/1.1", 404, 153, "-",
+                                    HOSTILE_UA, "*/*", "0")))
     events.sort(key=lambda e: e[0])
     out = [e[1] for e in events]
     # a few lines arrive out of order, as they do when nginx workers flush late

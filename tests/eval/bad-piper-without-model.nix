@@ -1,5 +1,8 @@
-# Must FAIL evaluation with the assertion that names voiceModel (scripts/check-nix.sh).
+# Must FAIL evaluation with the assertion that names settings.piper.model (scripts/check-nix.sh).
 {
   imports = [ ../../hosts/base.nix ../../modules ];
-  services.honeybot.narrator.enable = true;
+  services.honeybot.narrator = {
+    enable = true;
+    users = [ "show" ];
+  };
 }

@@ -22,6 +22,8 @@ struct FileConfig {
     keep_alive: Option<String>,
     connect_timeout_secs: Option<u64>,
     timeout_secs: Option<u64>,
+    stall_timeout_secs: Option<u64>,
+    hook_timeout_secs: Option<u64>,
     api_key_file: Option<PathBuf>,
     conventional: Option<bool>,
     lang: Option<String>,
@@ -90,6 +92,10 @@ pub struct Config {
     pub keep_alive: String,
     pub connect_timeout: Duration,
     pub timeout: Duration,
+    /// Longest silence once the answer has started streaming.
+    pub stall_timeout: Duration,
+    /// The total budget inside the `prepare-commit-msg` hook (a `git commit` is waiting).
+    pub hook_timeout: Duration,
     pub api_key_file: Option<PathBuf>,
     pub conventional: bool,
     pub lang: String,
@@ -105,18 +111,45 @@ pub const DEFAULT_MODEL: &str = "gemma3:4b";
 pub const DEFAULT_OPENAI_ENDPOINT: &str = "http://127.0.0.1:8080";
 
 /// The config file location: `$AI_COMMIT_CONFIG` (must exist), else
-/// `$XDG_CONFIG_HOME/ai-commit/config.toml`, else `$HOME/.config/ai-commit/config.toml`.
+/// `$XDG_CONFIG_HOME/ai-commit/config.toml`, else `$HOME/.config/ai-commit/config.toml`;
+/// when that user file does not exist, the first `ai-commit/config.toml` found in
+/// `$XDG_CONFIG_DIRS` (default `/etc/xdg`: the system-wide file NixOS's `programs.ai-commit`
+/// writes). The user file replaces the system one as a whole; they are not merged.
 #[must_use]
 pub fn config_path() -> Option<(PathBuf, bool)> {
     if let Some(p) = env::CONFIG.get() {
         return Some((PathBuf::from(p), true));
     }
-    let base = env::XDG_CONFIG_HOME
+    let user = env::XDG_CONFIG_HOME
         .get()
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
-        .or_else(|| env::HOME.get().map(|h| Path::new(&h).join(".config")))?;
-    Some((base.join("ai-commit").join("config.toml"), false))
+        .or_else(|| env::HOME.get().map(|h| Path::new(&h).join(".config")))
+        .map(|base| base.join(CONFIG_FILE));
+    if let Some(user) = &user {
+        if user.exists() {
+            return Some((user.clone(), false));
+        }
+    }
+    let dirs = env::XDG_CONFIG_DIRS
+        .get()
+        .unwrap_or_else(|| "/etc/xdg".to_owned());
+    system_config(&dirs)
+        .map(|p| (p, false))
+        .or(user.map(|p| (p, false)))
+}
+
+/// `ai-commit/config.toml` below a folder of the config search path.
+const CONFIG_FILE: &str = "ai-commit/config.toml";
+
+/// The first existing config file in a `$XDG_CONFIG_DIRS` list (absolute entries only, as
+/// the XDG spec says).
+fn system_config(dirs: &str) -> Option<PathBuf> {
+    dirs.split(':')
+        .map(Path::new)
+        .filter(|d| d.is_absolute())
+        .map(|d| d.join(CONFIG_FILE))
+        .find(|p| p.is_file())
 }
 
 struct Resolver {
@@ -292,6 +325,20 @@ impl Config {
             file.timeout_secs,
             180,
         );
+        let stall_timeout_secs = r.pick(
+            "stall_timeout_secs",
+            None,
+            env_parse(env::STALL_TIMEOUT_SECS, "stall_timeout_secs")?,
+            file.stall_timeout_secs,
+            10,
+        );
+        let hook_timeout_secs = r.pick(
+            "hook_timeout_secs",
+            None,
+            env_parse(env::HOOK_TIMEOUT_SECS, "hook_timeout_secs")?,
+            file.hook_timeout_secs,
+            30,
+        );
         let api_key_file = r.pick(
             "api_key_file",
             None,
@@ -343,6 +390,20 @@ impl Config {
                 "timeouts must be at least 1 second",
             ));
         }
+        if stall_timeout_secs == 0 {
+            return Err(invalid(
+                &r,
+                "stall_timeout_secs",
+                "must be at least 1 second",
+            ));
+        }
+        if hook_timeout_secs == 0 {
+            return Err(invalid(
+                &r,
+                "hook_timeout_secs",
+                "must be at least 1 second",
+            ));
+        }
         if model.trim().is_empty() {
             return Err(invalid(&r, "model", "must not be empty"));
         }
@@ -371,6 +432,8 @@ impl Config {
             keep_alive,
             connect_timeout: Duration::from_secs(connect_timeout_secs),
             timeout: Duration::from_secs(timeout_secs),
+            stall_timeout: Duration::from_secs(stall_timeout_secs),
+            hook_timeout: Duration::from_secs(hook_timeout_secs),
             api_key_file,
             conventional,
             lang,
@@ -393,6 +456,8 @@ impl Config {
         c.keep_alive = Some(self.keep_alive.clone());
         c.connect_timeout = self.connect_timeout;
         c.timeout = self.timeout;
+        c.stream = true;
+        c.stall_timeout = self.stall_timeout;
         match &self.api_key_file {
             Some(path) => c.api_key_file(path),
             None => Ok(c),
@@ -478,6 +543,19 @@ mod tests {
     fn from_toml(text: &str) -> Result<Config, ConfigError> {
         let file: FileConfig = honeybot_daemon::parse_toml(Path::new("t.toml"), text)?;
         Config::resolve(file, None, &Overrides::default())
+    }
+
+    #[test]
+    fn system_config_is_the_first_existing_file_in_the_search_path() {
+        let a = tempfile::tempdir().expect("tempdir");
+        let b = tempfile::tempdir().expect("tempdir");
+        let file = b.path().join(CONFIG_FILE);
+        std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&file, "model = \"x\"\n").expect("write");
+        let list = format!("relative/dir:{}:{}", a.path().display(), b.path().display());
+        assert_eq!(system_config(&list), Some(file));
+        assert_eq!(system_config(&a.path().display().to_string()), None);
+        assert_eq!(system_config("relative"), None);
     }
 
     #[test]

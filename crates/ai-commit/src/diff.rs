@@ -187,6 +187,27 @@ pub fn parse(diff: &str, exclude: &[glob::Pattern]) -> Vec<FileDiff> {
     files
 }
 
+/// [`parse`], with the file names replaced by git's own (`--name-status -z`, no quoting to
+/// undo) when they line up with the diff's files (the same count, in the same order).
+#[must_use]
+pub fn parse_with_names(
+    diff: &str,
+    names: &[crate::git::Name],
+    exclude: &[glob::Pattern],
+) -> Vec<FileDiff> {
+    let mut files = parse(diff, &[]);
+    if files.len() == names.len() {
+        for (f, n) in files.iter_mut().zip(names) {
+            f.path.clone_from(&n.path);
+            f.old_path.clone_from(&n.old_path);
+        }
+    }
+    for f in &mut files {
+        f.excluded = classify(f, exclude);
+    }
+    files
+}
+
 fn classify(f: &FileDiff, exclude: &[glob::Pattern]) -> Option<Excluded> {
     let name = f.path.rsplit('/').next().unwrap_or(&f.path);
     let opts = glob::MatchOptions {
@@ -259,6 +280,11 @@ fn unquote(path: &str) -> String {
         match it.next() {
             Some(b'n') => bytes.push(b'\n'),
             Some(b't') => bytes.push(b'\t'),
+            Some(b'a') => bytes.push(0x07),
+            Some(b'b') => bytes.push(0x08),
+            Some(b'f') => bytes.push(0x0c),
+            Some(b'r') => bytes.push(b'\r'),
+            Some(b'v') => bytes.push(0x0b),
             Some(d @ b'0'..=b'7') => {
                 let mut v = u32::from(d - b'0');
                 for _ in 0..2 {
@@ -278,6 +304,12 @@ fn unquote(path: &str) -> String {
 
 /// A `a/path` or `b/path` name from a diff header, unquoted, without its side prefix.
 fn strip_side(p: &str) -> String {
+    // git ends a `---`/`+++` name that has a space with a TAB (for patch(1)).
+    let p = if p.contains(' ') || p.starts_with('"') {
+        p.strip_suffix('\t').unwrap_or(p)
+    } else {
+        p
+    };
     let s = unquote(p);
     match s.strip_prefix("a/").or_else(|| s.strip_prefix("b/")) {
         Some(rest) => rest.to_owned(),
@@ -288,6 +320,16 @@ fn strip_side(p: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn c_quoted_names_are_decoded_and_the_tab_after_a_spaced_name_dropped() {
+        assert_eq!(
+            unquote(r#""x\a\b\f\r\v\t\n\\\"y""#),
+            "x\u{7}\u{8}\u{c}\r\u{b}\t\n\\\"y"
+        );
+        let d = "diff --git a/my file.txt b/my file.txt\nnew file mode 100644\n--- /dev/null\n+++ b/my file.txt\t\n@@ -0,0 +1 @@\n+x\n";
+        assert_eq!(parse(d, &[])[0].path, "my file.txt");
+    }
 
     const DIFF: &str = "\
 diff --git a/src/lib.rs b/src/lib.rs

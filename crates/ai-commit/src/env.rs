@@ -41,6 +41,14 @@ pub const TIMEOUT_SECS: EnvVar = EnvVar {
     name: "AI_COMMIT_TIMEOUT_SECS",
     doc: "total request timeout in seconds (overrides `timeout_secs`)",
 };
+pub const STALL_TIMEOUT_SECS: EnvVar = EnvVar {
+    name: "AI_COMMIT_STALL_TIMEOUT_SECS",
+    doc: "longest silence in seconds once the answer has started (overrides `stall_timeout_secs`)",
+};
+pub const HOOK_TIMEOUT_SECS: EnvVar = EnvVar {
+    name: "AI_COMMIT_HOOK_TIMEOUT_SECS",
+    doc: "total request budget in seconds inside the git hook (overrides `hook_timeout_secs`)",
+};
 pub const API_KEY_FILE: EnvVar = EnvVar {
     name: "AI_COMMIT_API_KEY_FILE",
     doc: "file holding the API key for a remote OpenAI-compatible server (overrides `api_key_file`)",
@@ -53,21 +61,28 @@ pub const XDG_CONFIG_HOME: EnvVar = EnvVar {
     name: "XDG_CONFIG_HOME",
     doc: "base folder of the config file (default $HOME/.config)",
 };
+pub const XDG_CONFIG_DIRS: EnvVar = EnvVar {
+    name: "XDG_CONFIG_DIRS",
+    doc: "system config folders (default /etc/xdg), read when the user has no config file",
+};
 pub const HOME: EnvVar = EnvVar {
     name: "HOME",
     doc: "used for the default config folder when XDG_CONFIG_HOME is unset",
 };
 
 /// All of them, in documentation order.
-pub const ALL: [EnvVar; 10] = [
+pub const ALL: [EnvVar; 13] = [
     CONFIG,
     PROVIDER,
     ENDPOINT,
     MODEL,
     NUM_CTX,
     TIMEOUT_SECS,
+    STALL_TIMEOUT_SECS,
+    HOOK_TIMEOUT_SECS,
     API_KEY_FILE,
     OLLAMA_HOST,
     XDG_CONFIG_HOME,
+    XDG_CONFIG_DIRS,
     HOME,
 ];

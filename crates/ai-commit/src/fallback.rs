@@ -41,8 +41,10 @@ pub fn message(files: &[FileDiff], conventional: bool) -> CommitMessage {
     } else {
         verb.to_owned()
     };
-    let name = |f: &FileDiff| f.path.clone();
-    let short = |f: &FileDiff| f.path.rsplit('/').next().unwrap_or(&f.path).to_owned();
+    // File names are anyone's bytes: controls (ESC, BEL, C1), bidi and line breaks are shown
+    // escaped, never written into the message, the history and the terminal.
+    let name = |f: &FileDiff| safe(&f.path);
+    let short = |f: &FileDiff| safe(f.path.rsplit('/').next().unwrap_or(&f.path));
     let subject = |name: &dyn Fn(&FileDiff) -> String| match ordered.as_slice() {
         [] => format!("{prefix}{verb} files"),
         [a] => format!("{prefix}{verb} {}", name(a)),
@@ -60,9 +62,9 @@ pub fn message(files: &[FileDiff], conventional: bool) -> CommitMessage {
     let mut body = String::new();
     if files.len() > 1 {
         for f in ordered.iter().take(MAX_LISTED) {
-            let _ = write!(body, "- {} {}", f.status.letter(), f.path);
+            let _ = write!(body, "- {} {}", f.status.letter(), safe(&f.path));
             if let Some(old) = &f.old_path {
-                let _ = write!(body, " (from {old})");
+                let _ = write!(body, " (from {})", safe(old));
             }
             if !f.binary && f.changed_lines() > 0 {
                 let _ = write!(body, " (+{} -{})", f.added, f.removed);
@@ -77,6 +79,11 @@ pub fn message(files: &[FileDiff], conventional: bool) -> CommitMessage {
         subject: subj,
         body: body.trim_end().to_owned(),
     }
+}
+
+/// A file name for a commit message (Honeybot's terminal sanitizer).
+fn safe(name: &str) -> String {
+    honeybot_daemon::terminal::for_terminal(name)
 }
 
 /// `docs: ` when only documentation changed, `test: ` when only tests, else `chore: `.

@@ -18,6 +18,8 @@ pub enum GitError {
         status: String,
         stderr: String,
     },
+    #[error("{}: not a git repository (run ai-commit inside one, or pipe a diff to it)", dir.display())]
+    NotARepository { dir: PathBuf },
     #[error("cannot prepare temporary index {}", path.display())]
     TempIndex {
         path: PathBuf,
@@ -127,10 +129,29 @@ impl Git {
     ///
     /// # Errors
     /// When git fails (not a repository...).
-    pub fn staged_diff(&self) -> Result<String, GitError> {
+    pub fn staged_diff(&self) -> Result<Diff, GitError> {
+        self.require_repository()?;
         let mut args = DIFF_ARGS.to_vec();
         args.push("--cached");
-        self.text(&args)
+        let text = self.text(&args)?;
+        let names = parse_name_status_z(&self.output(&name_args())?);
+        Ok(Diff { text, names })
+    }
+
+    /// Fails with [`GitError::NotARepository`] outside a repository (where `git diff` would
+    /// turn into `git diff --no-index` and print its usage).
+    ///
+    /// # Errors
+    /// Outside a repository, or when git cannot run.
+    pub fn require_repository(&self) -> Result<(), GitError> {
+        let args = ["rev-parse", "--git-dir"];
+        match self.output(&args) {
+            Ok(_) => Ok(()),
+            Err(GitError::Failed { .. }) => Err(GitError::NotARepository {
+                dir: self.dir.clone(),
+            }),
+            Err(e) => Err(e),
+        }
     }
 
     /// Everything `git add -A && git commit` would record, without touching the index: the
@@ -138,7 +159,8 @@ impl Git {
     ///
     /// # Errors
     /// When git fails or the temporary index cannot be written.
-    pub fn all_diff(&self) -> Result<String, GitError> {
+    pub fn all_diff(&self) -> Result<Diff, GitError> {
+        self.require_repository()?;
         let index = self.git_path("index")?;
         let tmp = self.git_path(&format!("ai-commit-index.{}", std::process::id()))?;
         let _guard = RemoveOnDrop(tmp.clone());
@@ -156,7 +178,12 @@ impl Git {
         let mut args = DIFF_ARGS.to_vec();
         args.push("--cached");
         let out = self.run(with_index(&args), &args, None)?;
-        Ok(into_text(out))
+        let name_args = name_args();
+        let names = self.run(with_index(&name_args), &name_args, None)?;
+        Ok(Diff {
+            text: into_text(out),
+            names: parse_name_status_z(&names),
+        })
     }
 
     /// `git add -A`
@@ -191,6 +218,64 @@ impl Git {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+}
+
+/// A diff and its file names as git stores them (from `--name-status -z`, so no quoting to
+/// undo), in the same order as the files of the diff.
+#[derive(Debug, Clone, Default)]
+pub struct Diff {
+    pub text: String,
+    pub names: Vec<Name>,
+}
+
+/// One file of `git diff --name-status -z`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name {
+    /// The status letter (`A`, `M`, `D`, `R`, `C`, `T`...).
+    pub status: char,
+    pub path: String,
+    /// The old name of a rename or copy.
+    pub old_path: Option<String>,
+}
+
+fn name_args() -> Vec<&'static str> {
+    let mut args: Vec<&str> = DIFF_ARGS
+        .iter()
+        .copied()
+        .filter(|a| !a.starts_with("-U") && !a.ends_with("prefix=a/") && !a.ends_with("prefix=b/"))
+        .collect();
+    args.extend(["--cached", "--name-status", "-z"]);
+    args
+}
+
+/// Parses NUL-separated `--name-status -z` output.
+#[must_use]
+pub fn parse_name_status_z(bytes: &[u8]) -> Vec<Name> {
+    let mut fields = bytes
+        .split(|&b| b == 0)
+        .map(|f| String::from_utf8_lossy(f).into_owned());
+    let mut names = Vec::new();
+    while let Some(status) = fields.next() {
+        let Some(letter) = status.chars().next() else {
+            break;
+        };
+        let Some(first) = fields.next() else { break };
+        if matches!(letter, 'R' | 'C') {
+            let Some(second) = fields.next() else { break };
+            names.push(Name {
+                status: letter,
+                path: second,
+                old_path: Some(first),
+            });
+        } else {
+            names.push(Name {
+                status: letter,
+                path: first,
+                old_path: None,
+            });
+        }
+    }
+    names
 }
 
 /// Bytes as text without a copy when they are UTF-8 (the usual case), lossily otherwise.

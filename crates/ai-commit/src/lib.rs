@@ -10,6 +10,7 @@ pub mod config;
 pub mod diff;
 pub mod env;
 pub mod fallback;
+pub mod gate;
 pub mod git;
 pub mod hook;
 pub mod prompt;
@@ -48,6 +49,9 @@ pub enum Exit {
     ServerError,
     /// 14: fallback: the answer was unusable (malformed, empty, nothing left after cleaning).
     Unusable,
+    /// 15: fallback: the answer was turned down: an error text or a refusal sent as an
+    /// answer, or a message that shares no word with the change.
+    Rejected,
 }
 
 impl Exit {
@@ -63,6 +67,7 @@ impl Exit {
             Exit::ModelMissing => 12,
             Exit::ServerError => 13,
             Exit::Unusable => 14,
+            Exit::Rejected => 15,
         }
     }
 
@@ -90,6 +95,10 @@ pub enum Error {
     Hook(#[from] HookError),
     #[error("cannot set up the model client")]
     Client(#[source] LlmError),
+    #[error(
+        "standard input is not a diff (pipe `git diff` output, or run in a repository without input)"
+    )]
+    NotADiff,
     #[error("cannot read the diff from standard input")]
     Stdin(#[source] std::io::Error),
     #[error("cannot write to standard output")]
@@ -124,6 +133,17 @@ pub fn generate(config: &Config, files: &[FileDiff]) -> Result<Generated, LlmErr
         Err(e) if e.kind() == ErrorKind::Config => Err(e),
         Err(e) => Ok(fallback(Exit::from_llm(e.kind()), e.to_string())),
         Ok(answer) => match clean::clean(&answer.content) {
+            Some(message) if gate::check(&message, files).is_err() => {
+                let why = gate::check(&message, files).err().map(|r| r.to_string());
+                Ok(fallback(
+                    Exit::Rejected,
+                    format!(
+                        "the answer of model {:?} {}",
+                        config.model,
+                        why.unwrap_or_default()
+                    ),
+                ))
+            }
             Some(mut message) => {
                 if config.conventional {
                     clean::ensure_conventional(&mut message, fallback::conventional_type(files));
@@ -201,12 +221,19 @@ pub fn run(cli: &Cli) -> Result<Exit, Error> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             git.staged_diff()?
         } else {
-            git::into_text(bytes)
+            let diff = git::Diff {
+                text: git::into_text(bytes),
+                names: Vec::new(),
+            };
+            if diff::parse(&diff.text, &[]).is_empty() {
+                return Err(Error::NotADiff);
+            }
+            diff
         }
     } else {
         git.staged_diff()?
     };
-    let files = diff::parse(&diff, &config.exclude);
+    let files = diff::parse_with_names(&diff.text, &diff.names, &config.exclude);
     if files.is_empty() {
         eprintln!(
             "ai-commit: nothing to commit: no staged changes (stage with git add, or use --all)"
@@ -266,11 +293,15 @@ pub fn run(cli: &Cli) -> Result<Exit, Error> {
 
 /// The hook never blocks a commit: every failure is a warning and the exit is 0.
 fn run_hook(config: &Config, git: &Git, file: &Path, source: Option<&str>) -> Exit {
+    // A `git commit` is waiting on the hook: its budget is the shorter one.
+    let mut config = config.clone();
+    config.timeout = config.timeout.min(config.hook_timeout);
+    let config = &config;
     if hook::skip_reason(git, source).is_some() {
         return Exit::Ok; // silent: the user chose their own message
     }
     let files = match git.staged_diff() {
-        Ok(d) => diff::parse(&d, &config.exclude),
+        Ok(d) => diff::parse_with_names(&d.text, &d.names, &config.exclude),
         Err(e) => {
             warn(&format!("hook: {e}"));
             return Exit::Ok;

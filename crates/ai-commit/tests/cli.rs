@@ -70,6 +70,8 @@ impl Repo {
             "AI_COMMIT_MODEL",
             "AI_COMMIT_NUM_CTX",
             "AI_COMMIT_TIMEOUT_SECS",
+            "AI_COMMIT_STALL_TIMEOUT_SECS",
+            "AI_COMMIT_HOOK_TIMEOUT_SECS",
             "AI_COMMIT_API_KEY_FILE",
             "OLLAMA_HOST",
             "XDG_CONFIG_HOME",
@@ -199,7 +201,7 @@ fn prints_the_cleaned_model_message_for_the_staged_diff() {
     let body = &reqs[0].body;
     assert_eq!(reqs[0].path, "/api/chat");
     assert_eq!(body["think"], false);
-    assert_eq!(body["stream"], false);
+    assert_eq!(body["stream"], true);
     assert_eq!(body["options"]["num_ctx"], 8192);
     assert_eq!(
         body["format"]["required"],
@@ -717,7 +719,7 @@ fn ollama_host_is_honoured_when_no_endpoint_is_configured() {
     let repo = Repo::with_commit();
     repo.write("a.txt", "a\n");
     repo.git(&["add", "."]);
-    let server = FakeServer::start(vec![json_answer("Add a", "")]).expect("server");
+    let server = FakeServer::start(vec![json_answer("Add a.txt", "")]).expect("server");
     let port = server.addr().port().to_string();
     for host in [
         format!("127.0.0.1:{port}"),
@@ -734,6 +736,247 @@ fn ollama_host_is_honoured_when_no_endpoint_is_configured() {
             .output()
             .expect("run");
         assert_eq!(code(&out), 0, "OLLAMA_HOST={host}: {}", stderr(&out));
-        assert_eq!(stdout(&out), "Add a\n");
+        assert_eq!(stdout(&out), "Add a.txt\n");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Hostile servers, hostile file names, careless use (#13 items 4-8, #12 stall and relevance).
+
+/// A repository with `src/parser.rs` staged.
+fn repo_with_parser() -> Repo {
+    let repo = Repo::with_commit();
+    repo.write("src/parser.rs", "fn parse_header() -> usize { 42 }\n");
+    repo.git(&["add", "."]);
+    repo
+}
+
+#[test]
+fn error_texts_refusals_and_unrelated_answers_become_the_fallback_with_exit_15() {
+    if !require_tool("git") {
+        return;
+    }
+    let repo = repo_with_parser();
+    for answer in [
+        "Error: model 'gemma3:4b' not found, try pulling it first",
+        "Internal Server Error",
+        "I'm sorry, but I cannot help with that request.",
+        "This is a JSON object",
+    ] {
+        let server = FakeServer::start(vec![Reply::text(answer)]).expect("server");
+        let out = repo.ai(&server.url(), &["--staged"], &[]);
+        assert_eq!(
+            code(&out),
+            15,
+            "{answer:?}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert_eq!(stdout(&out), "Add src/parser.rs\n", "{answer:?}");
+        assert!(stderr(&out).contains("exit code 15"), "{}", stderr(&out));
+    }
+    // A relevant answer still passes.
+    let server = FakeServer::start(vec![json_answer("Parse the header", "")]).expect("server");
+    let out = repo.ai(&server.url(), &["--staged"], &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "Parse the header\n");
+}
+
+#[test]
+fn a_trickling_or_stalled_server_gives_the_fallback_in_time() {
+    if !require_tool("git") {
+        return;
+    }
+    let repo = repo_with_parser();
+    // One byte every 200 ms of a long answer: only the total deadline (3 s) ends it.
+    let trickle = FakeServer::start(vec![Reply::Trickle {
+        content: "Parse the header ".repeat(100),
+        every: std::time::Duration::from_millis(200),
+    }])
+    .expect("server");
+    let t = std::time::Instant::now();
+    let out = repo.ai(
+        &trickle.url(),
+        &["--staged"],
+        &[
+            ("AI_COMMIT_TIMEOUT_SECS", "3"),
+            ("AI_COMMIT_STALL_TIMEOUT_SECS", "2"),
+        ],
+    );
+    assert_eq!(code(&out), 11, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "Add src/parser.rs\n");
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        t.elapsed()
+    );
+    drop(trickle);
+
+    // The answer starts, then the model goes silent: the stall limit (1 s) ends it.
+    let stall = FakeServer::start(vec![Reply::Stall {
+        content: "Parse the header of a file".into(),
+        bytes: 80,
+    }])
+    .expect("server");
+    let out = repo.ai(
+        &stall.url(),
+        &["--staged"],
+        &[("AI_COMMIT_STALL_TIMEOUT_SECS", "1")],
+    );
+    assert_eq!(code(&out), 11, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("send more of the answer within 1 s"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stall.requests()[0].body["stream"], true);
+}
+
+#[test]
+fn the_hook_has_the_shorter_budget() {
+    if !require_tool("git") {
+        return;
+    }
+    let repo = Repo::with_commit();
+    let server = FakeServer::start(vec![Reply::Hang]).expect("server");
+    let install = repo.ai(&server.url(), &["hook", "install"], &[]);
+    assert_eq!(code(&install), 0, "{}", stderr(&install));
+    repo.write("feature.txt", "feature\n");
+    repo.git(&["add", "."]);
+    let mut c = Command::new("git");
+    c.current_dir(&repo.dir).args(["commit", "-q"]);
+    repo.env(&mut c);
+    // Command-line budget 600 s, hook budget 2 s: the commit must not wait 600 s.
+    c.env("AI_COMMIT_ENDPOINT", server.url())
+        .env("AI_COMMIT_TIMEOUT_SECS", "600")
+        .env("AI_COMMIT_HOOK_TIMEOUT_SECS", "2");
+    let t = std::time::Instant::now();
+    let out = c.output().expect("git commit");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(60),
+        "{:?}",
+        t.elapsed()
+    );
+    assert_eq!(repo.last_message(), "Add feature.txt");
+}
+
+#[test]
+fn a_redirect_is_not_followed_with_the_diff() {
+    if !require_tool("git") {
+        return;
+    }
+    let repo = repo_with_parser();
+    let elsewhere = FakeServer::start_on(
+        "127.0.0.2:0".parse().expect("addr"),
+        vec![json_answer("Parse the header", "")],
+    )
+    .expect("server on 127.0.0.2");
+    let server = FakeServer::start(vec![Reply::Redirect(format!(
+        "{}/api/chat",
+        elsewhere.url()
+    ))])
+    .expect("server");
+    let out = repo.ai(&server.url(), &["--staged"], &[]);
+    assert_eq!(code(&out), 13, "{}", stderr(&out));
+    assert!(stderr(&out).contains("redirect"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("127.0.0.2"), "{}", stderr(&out));
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the diff went to {}",
+        elsewhere.url()
+    );
+}
+
+#[test]
+fn hostile_file_names_are_escaped_in_the_fallback_message() {
+    if !require_tool("git") {
+        return;
+    }
+    let repo = Repo::with_commit();
+    let names = [
+        "esc\u{1b}[31mred.txt",
+        "bell\u{7}.txt",
+        "c1\u{9b}2J.txt",
+        "bidi\u{202e}txt.exe",
+        "my file.txt",
+        "new\nline.txt",
+        "vtab\u{b}.txt",
+    ];
+    for n in names {
+        repo.write(n, "x\n");
+    }
+    repo.git(&["add", "."]);
+    let out = repo.ai(&refused_endpoint(), &["--commit"], &[]);
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let msg = repo.last_message();
+    assert!(
+        !msg.chars()
+            .any(|c| (c.is_control() && c != '\n') || c == '\u{202e}'),
+        "{msg:?}"
+    );
+    assert!(!stderr(&out).contains('\u{1b}'), "{}", stderr(&out));
+    let body: Vec<&str> = msg.lines().skip(2).collect();
+    assert_eq!(body.len(), names.len(), "one body line per file: {msg:?}");
+    for want in [
+        "- A my file.txt (+1 -0)",
+        "- A bell\\u{7}.txt (+1 -0)",
+        "- A vtab\\u{b}.txt (+1 -0)",
+        "- A new\\u{a}line.txt (+1 -0)",
+        "- A esc\\u{1b}[31mred.txt (+1 -0)",
+        "- A c1\\u{9b}2J.txt (+1 -0)",
+        "- A bidi\\u{202e}txt.exe (+1 -0)",
+    ] {
+        assert!(body.contains(&want), "{want:?} not in {body:?}");
+    }
+    // One file with a space: no TAB after the name.
+    let repo = Repo::with_commit();
+    repo.write("my notes.txt", "x\n");
+    repo.git(&["add", "."]);
+    let out = repo.ai(&refused_endpoint(), &["--staged"], &[]);
+    assert_eq!(stdout(&out), "Add my notes.txt\n");
+}
+
+#[test]
+fn outside_a_repository_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |stdin: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ai-commit"));
+        c.current_dir(dir.path())
+            .env("HOME", dir.path())
+            .env(
+                "GIT_CEILING_DIRECTORIES",
+                dir.path().parent().expect("parent"),
+            )
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("AI_COMMIT_CONFIG")
+            .env_remove("GIT_DIR")
+            .env("AI_COMMIT_ENDPOINT", refused_endpoint())
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("spawn");
+        if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            use std::io::Write as _;
+            pipe.write_all(text.as_bytes()).expect("write");
+        }
+        child.wait_with_output().expect("wait")
+    };
+    let out = run(None);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a git repository"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("usage"), "{}", stderr(&out));
+    assert!(stderr(&out).lines().count() <= 2, "{}", stderr(&out));
+    let out = run(Some("just some words, not a diff\n"));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("not a diff"), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
 }

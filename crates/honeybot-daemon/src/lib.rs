@@ -5,6 +5,7 @@
 //! - [`logging`]: the `log` facade to journald (structured fields become journal fields) when
 //!   the process' stderr is the journal stream, to stderr otherwise.
 //! - [`notify`]: sd-notify READY / STATUS / WATCHDOG; a silent no-op outside systemd.
+//! - [`terminal`]: escaping of hostile text for the terminal (controls, ANSI/OSC, bidi).
 //! - [`control`]: the shutdown / reload trigger a daemon loop takes as a parameter, fed by
 //!   SIGTERM / SIGINT / SIGHUP in production and by the test directly.
 
@@ -12,6 +13,7 @@ pub mod config;
 pub mod control;
 pub mod logging;
 pub mod notify;
+pub mod terminal;
 
 pub use config::{ConfigError, load_toml, parse_toml};
 pub use control::Control;

@@ -1,11 +1,11 @@
 //! In-memory aggregation of parsed log entries between two commits.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use honeybot_logparse::{Entry, ParseError};
 
-use crate::TimeZonePolicy;
 use crate::timefmt::{DateKey, date_key};
+use crate::{DbOptions, TimeZonePolicy};
 
 /// Hash maps keyed by attacker-controlled bytes: fast, but seeded per process so colliding
 /// keys cannot be precomputed.
@@ -47,6 +47,20 @@ pub(crate) struct FactKey {
     pub(crate) status: u16,
 }
 
+/// One request of the `recent_requests` ring, with batch-local dimension ids.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RecentRow {
+    pub(crate) ts: i64,
+    pub(crate) ip: u32,
+    pub(crate) ua: u32,
+    pub(crate) path: u32,
+    /// Local id in `Batch::methods`; `None` for a request without `METHOD TARGET` shape.
+    pub(crate) method: Option<u32>,
+    pub(crate) status: u16,
+    pub(crate) bytes: Option<u64>,
+    pub(crate) referrer: Option<u32>,
+}
+
 /// Parsed entries aggregated in memory: counts per (date, ip, user agent, path, status),
 /// referrer and Accept side facts, the earliest timestamp of every dimension value, and
 /// malformed lines by kind. Written by [`crate::HoneyDb::commit`] in one transaction.
@@ -70,13 +84,33 @@ pub struct Batch {
     pub(crate) malformed: Map<ParseError, u64>,
     pub(crate) lines_parsed: u64,
     pub(crate) lines_malformed: u64,
+    /// The latest requests, in log order, at most `recent_cap` of them.
+    pub(crate) recent: VecDeque<RecentRow>,
+    pub(crate) recent_cap: usize,
+    pub(crate) methods: Interner,
+    /// Requests for this path with a query are counted under the bare path.
+    beacon: Box<[u8]>,
 }
 
 impl Batch {
-    /// An empty batch that dates lines by `time_zone`.
+    /// An empty batch that dates lines by `time_zone` (and the other options at their
+    /// defaults).
     pub fn new(time_zone: TimeZonePolicy) -> Self {
-        Self {
+        Self::with_options(&DbOptions {
             time_zone,
+            ..DbOptions::default()
+        })
+    }
+
+    /// An empty batch for a database opened with `options`: its time zone policy, ring
+    /// size and beacon path.
+    pub fn with_options(options: &DbOptions) -> Self {
+        Self {
+            recent: VecDeque::new(),
+            recent_cap: options.recent_requests,
+            methods: Interner::default(),
+            beacon: options.trap.beacon.as_bytes().into(),
+            time_zone: options.time_zone,
             ips: Interner::default(),
             user_agents: Interner::default(),
             paths: Interner::default(),
@@ -101,7 +135,16 @@ impl Batch {
         let ua = self
             .user_agents
             .intern(entry.user_agent.unwrap_or_default(), seen);
-        let path = self.paths.intern(entry.request.path(), seen);
+        let mut target = entry.request.path();
+        // The beacon's unique query defeats caches; it must not make a path per hit.
+        if target.len() > self.beacon.len()
+            && target[self.beacon.len()] == b'?'
+            && target.starts_with(&self.beacon)
+            && entry.request.method().is_some()
+        {
+            target = &target[..self.beacon.len()];
+        }
+        let path = self.paths.intern(target, seen);
         *self
             .facts
             .entry(FactKey {
@@ -112,9 +155,26 @@ impl Batch {
                 status: entry.status,
             })
             .or_insert(0) += 1;
-        if let Some(referer) = entry.referer {
+        let referrer = entry.referer.map(|referer| {
             let r = self.referrers.intern(referer, seen);
             *self.referrer_facts.entry((date, path, r)).or_insert(0) += 1;
+            r
+        });
+        if self.recent_cap > 0 {
+            if self.recent.len() == self.recent_cap {
+                self.recent.pop_front();
+            }
+            let method = entry.request.method().map(|m| self.methods.intern(m, 0));
+            self.recent.push_back(RecentRow {
+                ts: seen,
+                ip,
+                ua,
+                path,
+                method,
+                status: entry.status,
+                bytes: entry.bytes,
+                referrer,
+            });
         }
         if let Some(accept) = entry.accept {
             let a = self.accepts.intern(accept, seen);

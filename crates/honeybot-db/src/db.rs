@@ -7,6 +7,7 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 
 use crate::batch::{Batch, Interner, Map};
+use crate::classify::{Classifier, TrapPaths, path_kind};
 use crate::identity::FileIdentity;
 use crate::schema::{self, MigrateError};
 use crate::timefmt::{DateKey, date_text};
@@ -127,8 +128,18 @@ macro_rules! dim_sql {
     };
 }
 const IPS: DimSql = dim_sql!("ips");
-const USER_AGENTS: DimSql = dim_sql!("user_agents");
-const PATHS: DimSql = dim_sql!("paths");
+/// New user agents are stored with their class (see [`crate::classify`]).
+const USER_AGENTS: DimSql = DimSql {
+    insert: "INSERT INTO user_agents (value, first_seen, class, operator, class_rule) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (value) DO NOTHING",
+    ..dim_sql!("user_agents")
+};
+/// New paths are stored with their kind.
+const PATHS: DimSql = DimSql {
+    insert: "INSERT INTO paths (value, first_seen, kind) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (value) DO NOTHING",
+    ..dim_sql!("paths")
+};
 const REFERRERS: DimSql = dim_sql!("referrers");
 const ACCEPT_VALUES: DimSql = dim_sql!("accept_values");
 
@@ -153,6 +164,26 @@ const UPSERT_REFERRER_FACT: &str = "INSERT INTO daily_referrers (date, path_id, 
 const UPSERT_ACCEPT_FACT: &str = "INSERT INTO daily_accepts (date, ua_id, accept_id, markdown_served, count) \
      VALUES (?1, ?2, ?3, ?4, ?5) \
      ON CONFLICT (date, ua_id, accept_id, markdown_served) DO UPDATE SET count = count + excluded.count";
+const INSERT_RECENT: &str = "INSERT INTO recent_requests \
+     (ts, ip, ua_id, path_id, method, status, bytes, referrer) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+/// Ring rows per multi-row insert (8 parameters each).
+const RECENT_PER_STATEMENT: usize = 64;
+static INSERT_RECENT_MULTI: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; RECENT_PER_STATEMENT].join(", ");
+    format!(
+        "INSERT INTO recent_requests (ts, ip, ua_id, path_id, method, status, bytes, referrer) \
+         VALUES {rows}"
+    )
+});
+/// Keeps the newest `?1` rows (ids only grow: `AUTOINCREMENT`).
+const TRIM_RECENT: &str = "DELETE FROM recent_requests \
+     WHERE id <= (SELECT max(id) FROM recent_requests) - ?1";
+
+/// `kv_store` keys of the fingerprints the stored classes and kinds were computed with.
+const AGENTS_FINGERPRINT: &str = "agents_fingerprint";
+const PATH_KINDS_FINGERPRINT: &str = "path_kinds_fingerprint";
+
 const ADD_COUNTER: &str = "INSERT INTO kv_store (key, value, updated_at) \
      VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) \
      ON CONFLICT (key) DO UPDATE SET value = value + excluded.value, updated_at = excluded.updated_at";
@@ -204,6 +235,67 @@ pub struct HoneyDb {
     observed: Map<String, Cursor>,
     /// Whether this handle's IP mode was checked against (or recorded in) the database.
     ip_mode_checked: bool,
+    /// What opening the database brought up to date.
+    opened: Reclassified,
+}
+
+/// Stored classes and kinds that were (re)computed: by [`HoneyDb::open`] (rows a previous
+/// release left unclassified, or everything after the table changed) or by
+/// [`HoneyDb::reclassify`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Reclassified {
+    /// User agents looked at.
+    pub user_agents_checked: u64,
+    /// Paths looked at.
+    pub paths_checked: u64,
+    /// User agents whose class, operator or rule changed (NULL → a class included).
+    pub user_agents: Vec<AgentChange>,
+    /// Paths whose kind changed, counted per (old kind, new kind).
+    pub paths: Vec<KindChange>,
+}
+
+/// How many paths went from one kind to another.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct KindChange {
+    pub old_kind: Option<String>,
+    pub new_kind: String,
+    pub paths: u64,
+}
+
+/// One user agent whose stored classification changed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AgentChange {
+    pub user_agent: String,
+    pub old_class: Option<String>,
+    pub new_class: String,
+    pub old_operator: Option<String>,
+    pub new_operator: Option<String>,
+    pub rule: String,
+}
+
+impl Reclassified {
+    /// Adds a later pass over the same database: the rows it looked at are the same, the
+    /// changes add up.
+    pub fn merge(&mut self, later: Reclassified) {
+        self.user_agents_checked = self.user_agents_checked.max(later.user_agents_checked);
+        self.paths_checked = self.paths_checked.max(later.paths_checked);
+        self.user_agents.extend(later.user_agents);
+        for change in later.paths {
+            match self
+                .paths
+                .iter_mut()
+                .find(|c| c.old_kind == change.old_kind && c.new_kind == change.new_kind)
+            {
+                Some(c) => c.paths += change.paths,
+                None => self.paths.push(change),
+            }
+        }
+    }
+
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.user_agents.is_empty() && self.paths.is_empty()
+    }
 }
 
 impl HoneyDb {
@@ -217,12 +309,26 @@ impl HoneyDb {
                 source,
             })?;
         }
-        let sqlite = |source| DbError::Sqlite {
-            path: path.clone(),
-            source,
+        let mut conn = Connection::open(&path).map_err(|e| classify(e, &path))?;
+        conn.busy_timeout(options.busy_timeout)
+            .map_err(|e| classify(e, &path))?;
+        let migrate_error = |e| match e {
+            MigrateError::TooNew(found) => DbError::TooNew {
+                path: path.clone(),
+                found,
+                supported: SCHEMA_VERSION,
+            },
+            MigrateError::Foreign(reason) => DbError::Foreign {
+                path: path.clone(),
+                reason,
+            },
+            MigrateError::Sqlite(e) => classify(e, &path),
         };
-        let mut conn = Connection::open(&path).map_err(sqlite)?;
-        conn.busy_timeout(options.busy_timeout).map_err(sqlite)?;
+        // Read-only checks first: a refused file is left exactly as it was (no WAL switch).
+        let found = schema::inspect(&conn).map_err(migrate_error)?;
+        if options.quick_check && matches!(found, schema::Found::HoneyDb { .. }) {
+            quick_check(&conn, &path)?;
+        }
         // Returns the mode in effect; a file system without shared memory keeps the
         // rollback journal, which is still correct (only reader concurrency is lost).
         let _mode: String = conn
@@ -231,16 +337,18 @@ impl HoneyDb {
         conn.execute_batch(
             "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY;",
         )
-        .map_err(sqlite)?;
+        .map_err(|e| classify(e, &path))?;
         conn.set_prepared_statement_cache_capacity(32);
-        schema::migrate(&mut conn).map_err(|e| match e {
-            MigrateError::TooNew(found) => DbError::TooNew {
-                path: path.clone(),
-                found,
-                supported: SCHEMA_VERSION,
-            },
-            MigrateError::Sqlite(e) => classify(e, &path),
-        })?;
+        let opened = {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| classify(e, &path))?;
+            schema::migrate(&tx).map_err(migrate_error)?;
+            let opened = bring_up_to_date(&tx, &options.classifier, &options.trap, false)
+                .map_err(|e| classify(e, &path))?;
+            tx.commit().map_err(|e| classify(e, &path))?;
+            opened
+        };
         Ok(Self {
             conn,
             path,
@@ -248,6 +356,72 @@ impl HoneyDb {
             caches: Default::default(),
             observed: Map::default(),
             ip_mode_checked: false,
+            opened,
+        })
+    }
+
+    /// What opening brought up to date: user agents and paths a previous release stored
+    /// without class or kind, or every row when the table or trap paths changed.
+    pub fn opened(&self) -> &Reclassified {
+        &self.opened
+    }
+
+    /// Recomputes the class of every user agent and the kind of every path with this
+    /// handle's table and trap paths, in one transaction; returns what changed.
+    pub fn reclassify(&mut self) -> Result<Reclassified, DbError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| classify(e, &path))?;
+        let done = bring_up_to_date(&tx, &self.options.classifier, &self.options.trap, true)
+            .map_err(|e| classify(e, &path))?;
+        tx.commit().map_err(|e| classify(e, &path))?;
+        Ok(done)
+    }
+
+    /// Opens an existing database for reading only (reports, `honeybot watch`): no journal
+    /// switch, no migration, no write; refuses what [`Self::open`] refuses, and a file a
+    /// writer has not yet brought to this build's revision ([`DbError::Outdated`]). Rows a
+    /// previous release left unclassified read as NULL class or kind.
+    pub fn open_read_only(path: impl AsRef<Path>, options: &DbOptions) -> Result<Self, DbError> {
+        let path = path.as_ref().to_owned();
+        let conn = Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| classify(e, &path))?;
+        conn.busy_timeout(options.busy_timeout)
+            .map_err(|e| classify(e, &path))?;
+        match schema::inspect(&conn) {
+            Ok(_) => {}
+            Err(MigrateError::TooNew(found)) => {
+                return Err(DbError::TooNew {
+                    path,
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            Err(MigrateError::Foreign(reason)) => return Err(DbError::Foreign { path, reason }),
+            Err(MigrateError::Sqlite(e)) => return Err(classify(e, &path)),
+        }
+        let found = schema::revision(&conn).map_err(|e| classify(e, &path))?;
+        if found < crate::SCHEMA_REVISION {
+            return Err(DbError::Outdated {
+                path,
+                found,
+                needed: crate::SCHEMA_REVISION,
+            });
+        }
+        conn.set_prepared_statement_cache_capacity(32);
+        Ok(Self {
+            conn,
+            path,
+            options: options.clone(),
+            caches: Default::default(),
+            observed: Map::default(),
+            ip_mode_checked: false,
+            opened: Reclassified::default(),
         })
     }
 
@@ -268,7 +442,7 @@ impl HoneyDb {
 
     /// An empty batch dated by this database's time zone policy.
     pub fn batch(&self) -> Batch {
-        Batch::new(self.options.time_zone)
+        Batch::with_options(&self.options)
     }
 
     /// The committed cursor of a file, if any part of it was imported before. The handle
@@ -360,18 +534,49 @@ impl HoneyDb {
         let mut pending = PendingIds::new();
         let mut escaped_values = 0u64;
         let mut ids: [Vec<i64>; 5] = Default::default();
+        let ring_cap = self.options.recent_requests.min(batch.recent_cap);
+        let ring = batch
+            .recent
+            .range(batch.recent.len().saturating_sub(ring_cap)..);
+        // The ring stores client and referrer as text: keep the texts its rows need.
+        let (mut ip_text, mut referrer_text) = (
+            vec![false; batch.ips.len()],
+            vec![false; batch.referrers.len()],
+        );
+        for row in ring.clone() {
+            ip_text[row.ip as usize] = true;
+            if let Some(r) = row.referrer {
+                referrer_text[r as usize] = true;
+            }
+        }
+        let mut ip_texts = Vec::new();
+        let mut referrer_texts = Vec::new();
         for (i, dim) in Dim::ALL.into_iter().enumerate() {
-            let ip_mode = matches!(dim, Dim::Ip).then_some(&self.options.ip_mode);
+            let extra = match dim {
+                Dim::Ip => Extra::IpMode(&self.options.ip_mode),
+                Dim::UserAgent => Extra::Classify(&self.options.classifier),
+                Dim::Path => Extra::Kind(&self.options.trap),
+                Dim::Referrer | Dim::Accept => Extra::None,
+            };
             let resolved = resolve_dim(
                 &tx,
                 dim,
                 dim.of(batch),
-                ip_mode,
-                &self.caches[i],
-                i,
+                extra,
+                (&self.caches[i], i),
                 &mut pending,
+                match dim {
+                    Dim::Ip => &ip_text,
+                    Dim::Referrer => &referrer_text,
+                    _ => &[],
+                },
             )?;
             ids[i] = resolved.ids;
+            match dim {
+                Dim::Ip => ip_texts = resolved.texts,
+                Dim::Referrer => referrer_texts = resolved.texts,
+                _ => {}
+            }
             stats.new_values += resolved.new_values;
             escaped_values += resolved.new_escaped;
         }
@@ -483,6 +688,59 @@ impl HoneyDb {
                 *stats.malformed_by_kind.entry(error.kind()).or_insert(0) += n;
             }
         }
+        {
+            let methods: Vec<String> = {
+                let mut v = vec![String::new(); batch.methods.len()];
+                for (raw, &(local, _)) in &batch.methods.map {
+                    v[local as usize] = stored_text(raw).0;
+                }
+                v
+            };
+            let rows: Vec<_> = ring.collect();
+            let bind = |stmt: &mut rusqlite::CachedStatement<'_>,
+                        base: usize,
+                        row: &crate::batch::RecentRow|
+             -> rusqlite::Result<()> {
+                stmt.raw_bind_parameter(base + 1, row.ts)?;
+                stmt.raw_bind_parameter(
+                    base + 2,
+                    ip_texts[row.ip as usize].as_deref().unwrap_or_default(),
+                )?;
+                stmt.raw_bind_parameter(base + 3, ua_ids[row.ua as usize])?;
+                stmt.raw_bind_parameter(base + 4, path_ids[row.path as usize])?;
+                stmt.raw_bind_parameter(
+                    base + 5,
+                    row.method.map(|m| methods[m as usize].as_str()),
+                )?;
+                stmt.raw_bind_parameter(base + 6, row.status)?;
+                stmt.raw_bind_parameter(
+                    base + 7,
+                    row.bytes.map(|b| b.min(i64::MAX as u64) as i64),
+                )?;
+                stmt.raw_bind_parameter(
+                    base + 8,
+                    row.referrer
+                        .and_then(|r| referrer_texts[r as usize].as_deref()),
+                )
+            };
+            let mut single = tx.prepare_cached(INSERT_RECENT)?;
+            let mut multi = tx.prepare_cached(&INSERT_RECENT_MULTI)?;
+            for chunk in rows.chunks(RECENT_PER_STATEMENT) {
+                if chunk.len() == RECENT_PER_STATEMENT {
+                    for (j, row) in chunk.iter().enumerate() {
+                        bind(&mut multi, j * 8, row)?;
+                    }
+                    multi.raw_execute()?;
+                } else {
+                    for row in chunk {
+                        bind(&mut single, 0, row)?;
+                        single.raw_execute()?;
+                    }
+                }
+            }
+            tx.prepare_cached(TRIM_RECENT)?
+                .execute([self.options.recent_requests as i64])?;
+        }
         if let Some((identity, to)) = cursor {
             let stored = find_cursor(&tx, identity)?;
             if let Some(expected) = expected
@@ -491,6 +749,7 @@ impl HoneyDb {
                 return Err(TxError::CursorMoved);
             }
             write_cursor(&tx, identity, stored.map(|(fp, _)| fp), to)?;
+            crate::cursors::write_checkpoints(&tx, identity, to)?;
         }
         tx.commit()?;
         Ok((stats, pending))
@@ -531,8 +790,22 @@ impl DateTexts {
 struct Resolved {
     /// Row id per batch-local id.
     ids: Vec<i64>,
+    /// Stored text per batch-local id, for the locals asked for (the ring's rows).
+    texts: Vec<Option<String>>,
     new_values: u64,
     new_escaped: u64,
+}
+
+/// What a dimension's values need besides their text.
+#[derive(Clone, Copy)]
+enum Extra<'a> {
+    None,
+    /// Client addresses are stored per the IP mode.
+    IpMode(&'a IpMode),
+    /// New user agents are stored with their class.
+    Classify(&'a Classifier),
+    /// New paths are stored with their kind.
+    Kind(&'a TrapPaths),
 }
 
 /// Finds or inserts the rows of one dimension's batch values; lowers `first_seen` where the
@@ -541,13 +814,14 @@ fn resolve_dim(
     tx: &rusqlite::Transaction<'_>,
     dim: Dim,
     interner: &Interner,
-    ip_mode: Option<&IpMode>,
-    cache: &IdCache,
-    cache_index: usize,
+    extra: Extra<'_>,
+    (cache, cache_index): (&IdCache, usize),
     pending: &mut PendingIds,
+    keep_text: &[bool],
 ) -> rusqlite::Result<Resolved> {
     let mut out = Resolved {
         ids: vec![0; interner.len()],
+        texts: vec![None; keep_text.len()],
         new_values: 0,
         new_escaped: 0,
     };
@@ -559,7 +833,9 @@ fn resolve_dim(
         .iter()
         .map(|(raw, &(local, seen))| {
             let (mut text, escaped) = stored_text(raw);
-            if let Some(mode) = ip_mode.filter(|m| **m != IpMode::Full) {
+            if let Extra::IpMode(mode) = extra
+                && *mode != IpMode::Full
+            {
                 text = mode.apply(&text);
             }
             (text, escaped, local, seen)
@@ -579,7 +855,7 @@ fn resolve_dim(
                 (id, known_seen)
             }
             // Try the insert first: in a growing history most uncached values are new.
-            None if insert.execute(params![text, seen])? == 1 => {
+            None if insert_value(&mut insert, extra, &text, seen)? == 1 => {
                 out.new_values += 1;
                 out.new_escaped += u64::from(escaped);
                 (tx.last_insert_rowid(), seen)
@@ -590,12 +866,149 @@ fn resolve_dim(
             lower.execute(params![id, seen])?;
         }
         out.ids[local as usize] = id;
+        if keep_text.get(local as usize) == Some(&true) {
+            out.texts[local as usize] = Some(text.clone());
+        }
         // A young entry that stays right needs no update; others are added or promoted.
         if !young || seen < known_seen {
             pending.push((cache_index, text.into_boxed_str(), id, seen.min(known_seen)));
         }
     }
     Ok(out)
+}
+
+/// Inserts one new dimension value (with its class or kind where the table has one).
+fn insert_value(
+    insert: &mut rusqlite::CachedStatement<'_>,
+    extra: Extra<'_>,
+    text: &str,
+    seen: i64,
+) -> rusqlite::Result<usize> {
+    match extra {
+        Extra::Classify(classifier) => {
+            let v = classifier.classify(text);
+            insert.execute(params![text, seen, v.class.as_str(), v.operator, v.rule])
+        }
+        Extra::Kind(trap) => insert.execute(params![text, seen, path_kind(text, trap).as_str()]),
+        Extra::None | Extra::IpMode(_) => insert.execute(params![text, seen]),
+    }
+}
+
+/// Classifies the user agents and paths that need it, inside a writer's transaction: rows
+/// without class or kind (written by a previous release), or every row when `all` or when
+/// the stored fingerprint of the table (or trap paths) differs from the current one.
+fn bring_up_to_date(
+    tx: &rusqlite::Transaction<'_>,
+    classifier: &Classifier,
+    trap: &TrapPaths,
+    all: bool,
+) -> rusqlite::Result<Reclassified> {
+    let mut out = Reclassified::default();
+    let get_kv = |key: &str| -> rusqlite::Result<Option<String>> {
+        tx.query_row("SELECT value FROM kv_store WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()
+    };
+    let set_kv = |key: &str, value: &str| -> rusqlite::Result<()> {
+        tx.execute(
+            "INSERT INTO kv_store (key, value, updated_at) \
+             VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            params![key, value],
+        )?;
+        Ok(())
+    };
+
+    let agents_all =
+        all || get_kv(AGENTS_FINGERPRINT)?.as_deref() != Some(classifier.fingerprint());
+    {
+        let mut select = tx.prepare(if agents_all {
+            "SELECT id, value, class, operator, class_rule FROM user_agents"
+        } else {
+            "SELECT id, value, class, operator, class_rule FROM user_agents WHERE class IS NULL"
+        })?;
+        let mut update = tx.prepare(
+            "UPDATE user_agents SET class = ?2, operator = ?3, class_rule = ?4 WHERE id = ?1",
+        )?;
+        let mut rows = select.query([])?;
+        while let Some(row) = rows.next()? {
+            out.user_agents_checked += 1;
+            let (id, value): (i64, String) = (row.get(0)?, row.get(1)?);
+            let (class, operator, rule): (Option<String>, Option<String>, Option<String>) =
+                (row.get(2)?, row.get(3)?, row.get(4)?);
+            let v = classifier.classify(&value);
+            if class.as_deref() != Some(v.class.as_str())
+                || operator.as_deref() != v.operator
+                || rule.as_deref() != Some(v.rule)
+            {
+                update.execute(params![id, v.class.as_str(), v.operator, v.rule])?;
+                out.user_agents.push(AgentChange {
+                    user_agent: value,
+                    old_class: class,
+                    new_class: v.class.as_str().to_owned(),
+                    old_operator: operator,
+                    new_operator: v.operator.map(str::to_owned),
+                    rule: v.rule.to_owned(),
+                });
+            }
+        }
+    }
+    if agents_all {
+        set_kv(AGENTS_FINGERPRINT, classifier.fingerprint())?;
+    }
+
+    let trap_fingerprint = trap.fingerprint();
+    let paths_all = all || get_kv(PATH_KINDS_FINGERPRINT)?.as_deref() != Some(&trap_fingerprint);
+    {
+        let mut select = tx.prepare(if paths_all {
+            "SELECT id, value, kind FROM paths"
+        } else {
+            "SELECT id, value, kind FROM paths WHERE kind IS NULL"
+        })?;
+        let mut update = tx.prepare("UPDATE paths SET kind = ?2 WHERE id = ?1")?;
+        let mut counts = BTreeMap::<(Option<String>, &'static str), u64>::new();
+        let mut rows = select.query([])?;
+        while let Some(row) = rows.next()? {
+            out.paths_checked += 1;
+            let (id, value, kind): (i64, String, Option<String>) =
+                (row.get(0)?, row.get(1)?, row.get(2)?);
+            let new = path_kind(&value, trap).as_str();
+            if kind.as_deref() != Some(new) {
+                update.execute(params![id, new])?;
+                *counts.entry((kind, new)).or_insert(0) += 1;
+            }
+        }
+        out.paths = counts
+            .into_iter()
+            .map(|((old_kind, new_kind), paths)| KindChange {
+                old_kind,
+                new_kind: new_kind.to_owned(),
+                paths,
+            })
+            .collect();
+    }
+    if paths_all {
+        set_kv(PATH_KINDS_FINGERPRINT, &trap_fingerprint)?;
+    }
+    // Changed kinds mark the report summaries stale (a trigger); rebuild them here.
+    crate::report::summaries::refresh_if_stale(tx)?;
+    Ok(out)
+}
+
+/// `PRAGMA quick_check`: refuses a file with damaged pages before anything writes to it.
+fn quick_check(conn: &Connection, path: &Path) -> Result<(), DbError> {
+    let first: String = conn
+        .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+        .map_err(|e| classify(e, path))?;
+    if first == "ok" {
+        Ok(())
+    } else {
+        Err(DbError::Corrupt {
+            path: path.to_owned(),
+            detail: first.split_whitespace().collect::<Vec<_>>().join(" "),
+        })
+    }
 }
 
 /// How a raw log field is stored: unescaped when that is valid UTF-8; otherwise the
@@ -730,6 +1143,14 @@ pub(crate) fn classify(e: rusqlite::Error, path: &Path) -> DbError {
         },
         Some(ErrorCode::DiskFull) => DbError::DiskFull {
             path: path.to_owned(),
+        },
+        Some(ErrorCode::DatabaseCorrupt) => DbError::Corrupt {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        },
+        Some(ErrorCode::NotADatabase) => DbError::Foreign {
+            path: path.to_owned(),
+            reason: "it is not an SQLite database".to_owned(),
         },
         _ => DbError::Sqlite {
             path: path.to_owned(),

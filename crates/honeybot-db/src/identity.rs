@@ -73,6 +73,44 @@ impl FileIdentity {
         self.fingerprint.to_hex().to_string()
     }
 
+    /// A shorter copy is recognised from this many bytes on: two different logs can share
+    /// a first line or two (a header comment, the same first request), not half a KiB.
+    pub const MIN_CHECKPOINT: usize = 512;
+
+    /// `(fingerprint, length, lines)` of every prefix of this file that ends on a line
+    /// boundary at or before `upto` (within the identity's bytes): a shorter copy of the
+    /// file that ends there is that prefix.
+    pub(crate) fn line_checkpoints(&self, upto: u64) -> Vec<(String, usize, u64)> {
+        let end = self
+            .prefix
+            .len()
+            .min(usize::try_from(upto).unwrap_or(usize::MAX));
+        memchr::memchr_iter(b'\n', &self.prefix[..end])
+            .enumerate()
+            .filter(|(_, nl)| nl + 1 >= Self::MIN_CHECKPOINT)
+            .map(|(i, nl)| {
+                (
+                    fingerprint(&self.prefix[..=nl]).to_hex().to_string(),
+                    nl + 1,
+                    i as u64 + 1,
+                )
+            })
+            .collect()
+    }
+
+    /// Whether two files start with the same bytes as far as both are known (one may be
+    /// a shorter, provisional prefix of the other): the same content, one cursor.
+    pub fn same_start(&self, other: &FileIdentity) -> bool {
+        let n = self.prefix_len().min(other.prefix_len());
+        n > 0 && self.prefix[..n] == other.prefix[..n]
+    }
+
+    /// Whether a cursor stored under `fingerprint_hex` for a prefix of `prefix_len` bytes
+    /// belongs to this file (its first `prefix_len` bytes have that fingerprint).
+    pub fn matches(&self, fingerprint_hex: &str, prefix_len: usize) -> bool {
+        self.fingerprint_of_first(prefix_len).as_deref() == Some(fingerprint_hex)
+    }
+
     /// The fingerprint of the first `len` bytes of this file's prefix, if it has that many.
     pub(crate) fn fingerprint_of_first(&self, len: usize) -> Option<String> {
         self.prefix

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{ErrorKind, Read};
 use std::time::Instant;
 
-use honeybot_logparse::{MAX_LINE_LEN, ParseError, parse_line};
+use honeybot_logparse::{LogFormat, MAX_LINE_LEN, ParseError};
 
 use crate::{Batch, CommitFailed, Cursor, DbError, FileIdentity, HoneyDb};
 
@@ -20,6 +20,13 @@ pub struct ImportOptions {
     pub name: String,
     /// `(st_dev, st_ino)` of the file, when it is one.
     pub dev_inode: Option<(u64, u64)>,
+    /// The stream is complete (gzip, stdin, a rotated file nothing writes to any more):
+    /// a last line without a newline is a line. When `false` (a log a server may still
+    /// be writing), such a line is held back: not counted, the cursor stops before it,
+    /// and the next import reads it once it is whole.
+    pub complete: bool,
+    /// How lines are parsed (default: the built-in formats, detected per line).
+    pub format: LogFormat,
 }
 
 impl ImportOptions {
@@ -36,6 +43,8 @@ impl ImportOptions {
             batch_footprint: Self::DEFAULT_BATCH_FOOTPRINT,
             name: name.into(),
             dev_inode: None,
+            complete: true,
+            format: LogFormat::auto(),
         }
     }
 }
@@ -50,6 +59,9 @@ pub struct ImportStats {
     /// Lines already counted by an earlier import of the same content.
     pub lines_skipped_duplicate: u64,
     pub malformed_by_kind: BTreeMap<String, u64>,
+    /// An unterminated last line left for a later import (not counted anywhere else).
+    pub lines_held_back: u64,
+    pub bytes_held_back: u64,
     pub requests_by_status: BTreeMap<u16, u64>,
     /// Bytes read from the stream (after gz decoding).
     pub bytes: u64,
@@ -63,6 +75,8 @@ impl ImportStats {
         self.lines_parsed += other.lines_parsed;
         self.lines_malformed += other.lines_malformed;
         self.lines_skipped_duplicate += other.lines_skipped_duplicate;
+        self.lines_held_back += other.lines_held_back;
+        self.bytes_held_back += other.bytes_held_back;
         for (k, n) in &other.malformed_by_kind {
             *self.malformed_by_kind.entry(k.clone()).or_insert(0) += n;
         }
@@ -86,6 +100,10 @@ pub enum ImportError {
     },
     #[error(transparent)]
     Db(#[from] DbError),
+    /// The caller asked to stop (its progress callback returned `false`); what was
+    /// committed stays committed.
+    #[error("import of {name} stopped")]
+    Stopped { name: String },
 }
 
 impl From<CommitFailed> for ImportError {
@@ -102,13 +120,28 @@ const _: () = assert!(BUF_LEN > MAX_LINE_LEN + 1);
 /// [`FileIdentity::PREFIX_LEN`] bytes, skips what its committed cursor covers (counted as
 /// `lines_skipped_duplicate`), parses and aggregates the rest and commits it, together
 /// with the advanced cursor, whenever the batch reaches `batch_lines` lines or
-/// `batch_footprint` distinct entries. A last line without a newline is
-/// counted as the end of the finished stream. `progress` gets the bytes read so far.
+/// `batch_footprint` distinct entries. A last line without a newline is counted as the
+/// end of the finished stream when [`ImportOptions::complete`], else held back.
+/// `progress` gets the bytes read so far.
 pub fn import<R: Read>(
     db: &mut HoneyDb,
     reader: R,
     options: &ImportOptions,
-    progress: impl FnMut(u64),
+    mut progress: impl FnMut(u64),
+) -> Result<ImportStats, ImportError> {
+    import_until(db, reader, options, |bytes| {
+        progress(bytes);
+        true
+    })
+}
+
+/// [`import()`] that stops with [`ImportError::Stopped`] as soon as `progress` (called
+/// after every read) returns `false`.
+pub fn import_until<R: Read>(
+    db: &mut HoneyDb,
+    reader: R,
+    options: &ImportOptions,
+    progress: impl FnMut(u64) -> bool,
 ) -> Result<ImportStats, ImportError> {
     let started = Instant::now();
     let mut input = Input {
@@ -165,14 +198,17 @@ pub fn import<R: Read>(
 
     let mut batch = db.batch();
     let mut too_long = false;
+    // Bytes of the current too-long line dropped so far.
+    let mut dropped = 0u64;
     loop {
         while let Some(i) = memchr::memchr(b'\n', &input.buf[input.start..input.end]) {
             let line = &input.buf[input.start..input.start + i + 1];
             if too_long {
                 too_long = false;
-                batch.add_malformed(&ParseError::TooLong);
+                dropped = 0;
+                count_too_long(&mut batch);
             } else {
-                count_line(&mut batch, line);
+                count_line(&mut batch, &options.format, line);
             }
             input.start += i + 1;
             offset += (i + 1) as u64;
@@ -190,16 +226,26 @@ pub fn import<R: Read>(
             // A line longer than the buffer: drop its bytes, count it once at its end.
             too_long = true;
             offset += input.end as u64;
+            dropped += input.end as u64;
             input.start = input.end;
         }
         input.compact();
         input.read_more()?;
     }
-    if input.start < input.end || too_long {
+    if !options.complete && (input.start < input.end || too_long) {
+        // A line still being written: leave it (and the cursor) for the next import.
+        offset -= dropped;
+        stats.lines_held_back = 1;
+        stats.bytes_held_back = dropped + (input.end - input.start) as u64;
+    } else if input.start < input.end || too_long {
         if too_long {
-            batch.add_malformed(&ParseError::TooLong);
+            count_too_long(&mut batch);
         } else {
-            count_line(&mut batch, &input.buf[input.start..input.end]);
+            count_line(
+                &mut batch,
+                &options.format,
+                &input.buf[input.start..input.end],
+            );
         }
         offset += (input.end - input.start) as u64;
         lines += 1;
@@ -213,12 +259,21 @@ pub fn import<R: Read>(
     Ok(stats)
 }
 
+/// The one place a log line becomes a count: parsed in `format` and added to `batch`,
+/// or counted as malformed by kind. Used by [`import()`] and by the follower.
 #[inline]
-fn count_line(batch: &mut Batch, line: &[u8]) {
-    match parse_line(line) {
+pub fn count_line(batch: &mut Batch, format: &LogFormat, line: &[u8]) {
+    match format.parse(line) {
         Ok(entry) => batch.add(&entry),
         Err(e) => batch.add_malformed(&e),
     }
+}
+
+/// A line longer than the reader keeps (its bytes were skipped): one malformed
+/// `too_long` line. Used by [`import()`] and by the follower.
+#[inline]
+pub fn count_too_long(batch: &mut Batch) {
+    batch.add_malformed(&ParseError::TooLong);
 }
 
 fn commit(
@@ -251,7 +306,7 @@ struct Input<'a, R, P> {
     progress: P,
 }
 
-impl<R: Read, P: FnMut(u64)> Input<'_, R, P> {
+impl<R: Read, P: FnMut(u64) -> bool> Input<'_, R, P> {
     fn compact(&mut self) {
         if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
@@ -271,7 +326,11 @@ impl<R: Read, P: FnMut(u64)> Input<'_, R, P> {
                 Ok(n) => {
                     self.end += n;
                     self.bytes += n as u64;
-                    (self.progress)(self.bytes);
+                    if !(self.progress)(self.bytes) {
+                        return Err(ImportError::Stopped {
+                            name: self.name.to_owned(),
+                        });
+                    }
                     return Ok(());
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,

@@ -15,7 +15,10 @@
 //! The schema is described in `docs/schema.md`.
 
 mod batch;
+pub mod classify;
+mod cursors;
 mod db;
+pub mod flags;
 mod identity;
 mod import;
 mod ip;
@@ -27,13 +30,18 @@ mod schema;
 mod timefmt;
 
 pub use batch::Batch;
-pub use db::{CommitFailed, CommitStats, Cursor, HoneyDb};
+pub use classify::{AgentsFile, Class, Classifier, PathKind, TrapPaths};
+pub use cursors::StoredCursor;
+pub use db::{AgentChange, CommitFailed, CommitStats, Cursor, HoneyDb, KindChange, Reclassified};
 pub use identity::FileIdentity;
-pub use import::{ImportError, ImportOptions, ImportStats, import};
+pub use import::{
+    ImportError, ImportOptions, ImportStats, count_line, count_too_long, import, import_until,
+};
 pub use ip::{IpMode, IpModeError};
-pub use schema::SCHEMA_VERSION;
+pub use schema::{APPLICATION_ID, SCHEMA_REVISION, SCHEMA_VERSION};
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Which calendar date a log line is counted under.
@@ -76,6 +84,21 @@ pub struct DbOptions {
     /// remembered (two generations of this size at most); keeps a long-running importer's
     /// memory flat.
     pub id_cache_entries: usize,
+    /// Rows kept in `recent_requests`, the ring of the latest requests that `honeybot watch`
+    /// reads (0 keeps none).
+    pub recent_requests: usize,
+    /// The user-agent table new `user_agents` rows are classified with.
+    pub classifier: Arc<Classifier>,
+    /// The JavaScript trap's script and beacon paths (path kinds; beacon queries dropped).
+    pub trap: TrapPaths,
+    /// Run SQLite's `PRAGMA quick_check` when opening, so a damaged file is refused before
+    /// it is written to (reads every page once; off for short-lived readers).
+    pub quick_check: bool,
+}
+
+impl DbOptions {
+    /// Default size of the `recent_requests` ring.
+    pub const DEFAULT_RECENT_REQUESTS: usize = 10_000;
 }
 
 impl Default for DbOptions {
@@ -86,6 +109,10 @@ impl Default for DbOptions {
             busy_timeout: Duration::from_secs(5),
             busy_retries: 5,
             id_cache_entries: 20_000,
+            recent_requests: Self::DEFAULT_RECENT_REQUESTS,
+            classifier: Classifier::builtin(),
+            trap: TrapPaths::default(),
+            quick_check: true,
         }
     }
 }
@@ -117,13 +144,41 @@ pub enum DbError {
         stored: String,
         requested: String,
     },
-    /// The file was written by a newer Honeybot.
-    #[error("database {path} has schema version {found}, newer than this program's {supported}")]
+    /// The file was written by a newer Honeybot that changed the schema in a way this
+    /// program cannot write correctly (its compatibility level is above this program's).
+    /// Nothing was changed.
+    #[error(
+        "database {path} has schema version {found}, newer than this program's {supported}; \
+         use a newer honeybot"
+    )]
     TooNew {
         path: PathBuf,
         found: i64,
         supported: i64,
     },
+    /// The file is not a HoneyDB database (another application's SQLite file, or not SQLite
+    /// at all). Nothing was changed.
+    #[error("{path} is not a HoneyDB database: {reason}; refusing to touch it")]
+    Foreign { path: PathBuf, reason: String },
+    /// SQLite found damaged pages. Nothing more is written.
+    #[error(
+        "database {path} is damaged ({detail}); restore it from a backup, or try \
+         `sqlite3 DB .recover`"
+    )]
+    Corrupt { path: PathBuf, detail: String },
+    /// A read-only handle found a file this program's writers have not upgraded yet.
+    #[error(
+        "database {path} is at schema revision {found}, this program reads revision {needed}; \
+         let a writer upgrade it first (`honeybot reclassify --db {path}` or the ingester)"
+    )]
+    Outdated {
+        path: PathBuf,
+        found: i64,
+        needed: i64,
+    },
+    /// The user-agent table (built-in or a user's file) is invalid.
+    #[error(transparent)]
+    Agents(#[from] classify::AgentsError),
     /// Any other SQLite error.
     #[error("database {path}")]
     Sqlite {

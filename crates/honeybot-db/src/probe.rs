@@ -8,6 +8,9 @@
 //! slashes folded.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 /// What a probe path is after.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -105,6 +108,22 @@ const PREFIXES: &[(&str, ProbeKind)] = &[
     ("/proc/self", ProbeKind::Traversal),
 ];
 
+/// Indices into [`PREFIXES`] of the kinds matched under any folder.
+static ANYWHERE_PREFIXES: LazyLock<Vec<usize>> = LazyLock::new(|| {
+    (0..PREFIXES.len())
+        .filter(|&i| matches!(PREFIXES[i].1, ProbeKind::WordPress | ProbeKind::Secrets))
+        .collect()
+});
+
+/// Those prefixes as one automaton (they are lowercase, like the normalised path).
+static ANYWHERE: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)]
+    AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(ANYWHERE_PREFIXES.iter().map(|&i| PREFIXES[i].0))
+        .expect("a few dozen short literals compile")
+});
+
 /// File endings of server-side scripts and dumps: a static site serves none of them.
 const SUFFIXES: &[(&str, ProbeKind)] = &[
     (".php", ProbeKind::Script),
@@ -133,17 +152,18 @@ pub fn probe_kind(path: &str) -> Option<ProbeKind> {
     if path.contains("/../") || path.ends_with("/..") {
         return Some(ProbeKind::Traversal);
     }
-    for (prefix, kind) in PREFIXES {
-        if matches_prefix(&path, prefix) {
-            return Some(*kind);
+    // WordPress files and leaked secrets count under any folder (`/blog/wp-login.php`,
+    // `/old/.git/config`); the other kinds only at the root. One automaton pass finds every
+    // such prefix below the root (one scan instead of one per prefix).
+    let mut below_root = [false; PREFIXES.len()];
+    for m in ANYWHERE.find_overlapping_iter(&path) {
+        let i = ANYWHERE_PREFIXES[m.pattern().as_usize()];
+        if m.start() > 0 && matches_prefix(&path[m.start()..], PREFIXES[i].0) {
+            below_root[i] = true;
         }
-        // WordPress files and leaked secrets under any folder (`/blog/wp-login.php`,
-        // `/old/.git/config`); the other kinds only at the root.
-        if matches!(kind, ProbeKind::WordPress | ProbeKind::Secrets)
-            && path
-                .match_indices(prefix)
-                .any(|(at, _)| at > 0 && matches_prefix(&path[at..], prefix))
-        {
+    }
+    for (i, (prefix, kind)) in PREFIXES.iter().enumerate() {
+        if below_root[i] || matches_prefix(&path, prefix) {
             return Some(*kind);
         }
     }

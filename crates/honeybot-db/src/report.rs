@@ -1,4 +1,17 @@
-//! Summary queries over HoneyDB (used by `honeybot demo` and reports).
+//! The reports of `honeybot report` (and `honeybot demo`): typed rows from SQL over HoneyDB.
+//!
+//! Every report takes a [`Window`] of dates (`YYYY-MM-DD`, inclusive). The queries live in
+//! `report/sql.rs`, written once for the reports (windowed) and for the schema's views
+//! (`v_agents`, `v_ai`, `v_js`, ... over the whole history). Rows hold raw stored values:
+//! whoever prints them to a terminal escapes them.
+
+mod rows;
+pub(crate) mod sql;
+pub(crate) mod summaries;
+mod window;
+
+pub use rows::*;
+pub use window::{Window, WindowError, today_utc};
 
 use rusqlite::params;
 
@@ -9,6 +22,13 @@ use crate::{DbError, HoneyDb};
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StatusCount {
     pub status: u16,
+    pub requests: u64,
+}
+
+/// Requests per user-agent class.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ClassCount {
+    pub class: String,
     pub requests: u64,
 }
 
@@ -38,6 +58,8 @@ pub struct Summary {
     pub user_agents: u64,
     pub paths: u64,
     pub status_mix: Vec<StatusCount>,
+    /// Requests per user-agent class (`unclassified`: rows an older release wrote).
+    pub classes: Vec<ClassCount>,
     pub top_paths: Vec<PathCount>,
     pub top_user_agents: Vec<UserAgentCount>,
     /// Lines that were not access-log lines, over all imports.
@@ -47,36 +69,57 @@ pub struct Summary {
 /// The summary of the whole history, with the `top` most requested paths and the `top`
 /// busiest user agents.
 pub fn summary(db: &HoneyDb, top: usize) -> Result<Summary, DbError> {
-    summary_inner(db, top).map_err(|e| classify(e, db.path()))
+    summary_in(db, &Window::all(), top)
 }
 
-fn summary_inner(db: &HoneyDb, top: usize) -> rusqlite::Result<Summary> {
+/// The summary of the dates in `window`.
+pub fn summary_in(db: &HoneyDb, window: &Window, top: usize) -> Result<Summary, DbError> {
+    summary_inner(db, window, top).map_err(|e| classify(e, db.path()))
+}
+
+fn summary_inner(db: &HoneyDb, window: &Window, top: usize) -> rusqlite::Result<Summary> {
     let conn = db.connection();
-    // One scan of the fact table for every total.
-    let (requests, days, first_date, last_date, clients, user_agents, paths): (
-        i64,
-        i64,
-        Option<String>,
-        Option<String>,
-        i64,
-        i64,
-        i64,
-    ) = conn.query_row(
-        "SELECT coalesce(sum(count), 0), count(DISTINCT date), min(date), max(date), \
-                count(DISTINCT ip_id), count(DISTINCT ua_id), count(DISTINCT path_id) \
-         FROM daily_logs",
-        [],
-        |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
-        },
+    let (since, until) = window.bounds();
+    let split = window.month_split();
+    let bind = || rusqlite::params_from_iter(split.iter());
+    let agent_kinds = sql::AGENT_KINDS_WINDOW;
+    let (requests, first_date, last_date, user_agents): (i64, Option<String>, Option<String>, i64) =
+        conn.query_row(
+            &format!(
+                "SELECT coalesce(sum(count), 0), min(first_date), max(last_date), \
+                   count(DISTINCT ua_id) FROM ({agent_kinds}) WHERE count <> 0"
+            ),
+            bind(),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+    // Days with requests: one index seek per day.
+    let mut days = 0_u64;
+    let mut first = conn.prepare_cached(
+        "SELECT min(date) FROM daily_agent_kinds WHERE date >= ?1 AND date <= ?2",
+    )?;
+    let mut next = conn
+        .prepare_cached("SELECT min(date) FROM daily_agent_kinds WHERE date > ?1 AND date <= ?2")?;
+    let mut day: Option<String> = first.query_row(params![since, until], |r| r.get(0))?;
+    while let Some(d) = day {
+        days += 1;
+        day = next.query_row(params![d, until], |r| r.get(0))?;
+    }
+    let clients: i64 = if window.since().is_none() && window.until().is_none() {
+        conn.query_row("SELECT count(*) FROM ips", [], |r| r.get(0))?
+    } else {
+        // Distinct addresses need the per-client facts: one index probe per address.
+        conn.query_row(
+            "SELECT count(*) FROM ips AS i WHERE EXISTS (SELECT 1 FROM daily_logs AS d \
+               WHERE d.ip_id = i.id AND d.date BETWEEN ?1 AND ?2)",
+            params![since, until],
+            |r| r.get(0),
+        )?
+    };
+    let paths_window = sql::PATHS_WINDOW;
+    let paths: i64 = conn.query_row(
+        &format!("SELECT count(DISTINCT path_id) FROM ({paths_window}) WHERE count <> 0"),
+        bind(),
+        |r| r.get(0),
     )?;
     let lines_malformed: i64 = conn.query_row(
         "SELECT coalesce((SELECT value FROM kv_store WHERE key = 'lines_malformed'), 0)",
@@ -84,56 +127,81 @@ fn summary_inner(db: &HoneyDb, top: usize) -> rusqlite::Result<Summary> {
         |r| r.get(0),
     )?;
     let status_mix = conn
-        .prepare("SELECT status, sum(count) FROM daily_logs GROUP BY status ORDER BY status")?
-        .query_map([], |r| {
+        .prepare(&format!(
+            "SELECT status, sum(count) AS n FROM ({agent_kinds}) \
+             GROUP BY status HAVING n <> 0 ORDER BY status"
+        ))?
+        .query_map(bind(), |r| {
             Ok(StatusCount {
                 status: r.get(0)?,
                 requests: r.get::<_, i64>(1)? as u64,
             })
         })?
         .collect::<Result<_, _>>()?;
-    let top_paths = top_values(conn, "path_id", "paths", top)?
-        .into_iter()
-        .map(|(path, requests)| PathCount { path, requests })
-        .collect();
-    let top_user_agents = top_values(conn, "ua_id", "user_agents", top)?
+    let by_agent: Vec<(i64, u64)> = conn
+        .prepare(&format!(
+            "SELECT ua_id, sum(count) AS n FROM ({agent_kinds}) GROUP BY ua_id HAVING n <> 0"
+        ))?
+        .query_map(bind(), |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
+        .collect::<Result<_, _>>()?;
+    let mut agent = conn.prepare_cached("SELECT value, class FROM user_agents WHERE id = ?1")?;
+    let mut classes: Vec<ClassCount> = Vec::new();
+    let mut agents: Vec<(String, u64)> = Vec::with_capacity(by_agent.len());
+    for (id, n) in by_agent {
+        let (value, class): (String, Option<String>) =
+            agent.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let class = class.unwrap_or_else(|| "unclassified".to_owned());
+        match classes.iter_mut().find(|c| c.class == class) {
+            Some(c) => c.requests += n,
+            None => classes.push(ClassCount { class, requests: n }),
+        }
+        agents.push((value, n));
+    }
+    classes.sort_by(|a, b| {
+        b.requests
+            .cmp(&a.requests)
+            .then_with(|| a.class.cmp(&b.class))
+    });
+    agents.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    agents.truncate(top);
+    let top_user_agents = agents
         .into_iter()
         .map(|(user_agent, requests)| UserAgentCount {
             user_agent,
             requests,
         })
         .collect();
+    let top_paths = conn
+        .prepare(&format!(
+            "SELECT p.value, t.n FROM \
+               (SELECT path_id, sum(count) AS n FROM ({paths_window}) GROUP BY path_id \
+                HAVING n <> 0 ORDER BY n DESC, path_id LIMIT ?7) AS t \
+             JOIN paths AS p ON p.id = t.path_id ORDER BY t.n DESC, p.value"
+        ))?
+        .query_map(
+            params![
+                split[0], split[1], split[2], split[3], split[4], split[5], top as i64
+            ],
+            |r| {
+                Ok(PathCount {
+                    path: r.get(0)?,
+                    requests: r.get::<_, i64>(1)? as u64,
+                })
+            },
+        )?
+        .collect::<Result<_, _>>()?;
     Ok(Summary {
         requests: requests as u64,
-        days: days as u64,
+        days,
         first_date,
         last_date,
         clients: clients as u64,
         user_agents: user_agents as u64,
         paths: paths as u64,
         status_mix,
+        classes,
         top_paths,
         top_user_agents,
         lines_malformed: lines_malformed as u64,
     })
-}
-
-/// The `top` values of one dimension by requests, busiest first (ties by value).
-/// `id_column` and `table` are compile-time names from this module, never input.
-fn top_values(
-    conn: &rusqlite::Connection,
-    id_column: &'static str,
-    table: &'static str,
-    top: usize,
-) -> rusqlite::Result<Vec<(String, u64)>> {
-    conn.prepare(&format!(
-        "SELECT d.value, t.n FROM \
-           (SELECT {id_column} AS id, sum(count) AS n FROM daily_logs GROUP BY {id_column} \
-            ORDER BY n DESC, {id_column} LIMIT ?1) AS t \
-         JOIN {table} AS d ON d.id = t.id ORDER BY t.n DESC, d.value"
-    ))?
-    .query_map(params![top as i64], |r| {
-        Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
-    })?
-    .collect()
 }

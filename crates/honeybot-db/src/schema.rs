@@ -1,15 +1,88 @@
-//! Schema and migrations. `PRAGMA user_version` holds the version; `MIGRATIONS[n]` takes a
-//! database from version `n` to `n + 1`. Migrations only ever append: a released step is
-//! never edited (see docs/schema.md).
+//! Schema and rollback-safe migrations.
+//!
+//! Two numbers describe a database:
+//! - its **revision**: which steps of [`REVISIONS`] were applied (recorded, one row each, in
+//!   `schema_revisions`; a file without that table but with `user_version = 1` is at revision 1);
+//! - its **compatibility level**, kept in `PRAGMA user_version`: the lowest level a program must
+//!   support to read AND write the file. Additive steps (new tables, new nullable columns,
+//!   indexes) keep the level, so the previous release, which only checks `user_version`, keeps
+//!   running on a migrated file (`nixos-rebuild switch --rollback`). A step that an older
+//!   program could not write correctly raises it.
+//!
+//! A program refuses only a file whose level is above its own [`SCHEMA_VERSION`]; it applies
+//! the steps it knows and the file lacks, and leaves steps of a newer program alone.
+//! Released steps are never edited (see docs/schema.md).
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension};
 
-/// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+/// The compatibility level this build reads and writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
 
-const MIGRATIONS: &[&str] = &[
-    // 0 -> 1: the first schema.
-    r#"
+/// The newest schema revision this build applies.
+pub const SCHEMA_REVISION: i64 = REVISIONS[REVISIONS.len() - 1].revision;
+
+/// `PRAGMA application_id` of a HoneyDB file (ASCII `HnyB`). Files written before revision 2
+/// have 0 and are recognised by their tables.
+pub const APPLICATION_ID: i32 = 0x486E_7942;
+
+/// One migration step.
+#[derive(Debug)]
+pub(crate) struct Revision {
+    pub(crate) revision: i64,
+    /// The compatibility level a program needs once this step is applied.
+    pub(crate) compat: i64,
+    pub(crate) sql: &'static str,
+}
+
+pub(crate) const REVISIONS: &[Revision] = &[
+    // 1: the first schema (released as `user_version = 1`).
+    Revision {
+        revision: 1,
+        compat: 1,
+        sql: V1,
+    },
+    // 2: classification, path kinds, the recent-requests ring, the revision log. Additive:
+    // the revision-1 program inserts rows without the new columns (left NULL, filled in by
+    // the next writer of this revision) and never writes the ring.
+    Revision {
+        revision: 2,
+        compat: 1,
+        sql: V2,
+    },
+    // 3: the report views (`v_agents`, `v_ai`, `v_js`, ...; the text is the reports' own
+    // queries, see report/sql.rs), the summary tables and triggers of report/summaries.rs, and
+    // the index the per-client reports need. Additive: the triggers keep the summaries
+    // whichever release writes.
+    Revision {
+        revision: 3,
+        compat: 1,
+        sql: V3,
+    },
+];
+
+const V3: &str = concat!(
+    "CREATE INDEX daily_logs_ip ON daily_logs (ip_id, date);\n",
+    crate::report::summaries::summaries_sql!(),
+    crate::report::sql::views_sql!()
+);
+
+/// Tables every HoneyDB file has since revision 1: how a file without an application id is
+/// recognised.
+pub(crate) const V1_TABLES: &[&str] = &[
+    "ips",
+    "user_agents",
+    "paths",
+    "referrers",
+    "accept_values",
+    "daily_logs",
+    "daily_referrers",
+    "daily_accepts",
+    "kv_store",
+    "import_cursors",
+    "redirects",
+];
+
+const V1: &str = r#"
 CREATE TABLE ips (
     id         INTEGER PRIMARY KEY,
     value      TEXT NOT NULL UNIQUE,
@@ -85,30 +158,50 @@ CREATE TABLE redirects (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
-"#,
-];
+"#;
 
-/// Brings the database to [`SCHEMA_VERSION`] in one transaction. Returns the version found.
-pub(crate) fn migrate(conn: &mut Connection) -> Result<i64, MigrateError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if found > SCHEMA_VERSION {
-        return Err(MigrateError::TooNew(found));
-    }
-    for step in &MIGRATIONS[found.max(0) as usize..] {
-        tx.execute_batch(step)?;
-    }
-    if found != SCHEMA_VERSION {
-        // PRAGMA takes no bound parameters; the value is our own constant.
-        tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
-    }
-    tx.commit()?;
-    Ok(found)
+const V2: &str = r#"
+CREATE TABLE schema_revisions (
+    revision   INTEGER PRIMARY KEY,
+    compat     INTEGER NOT NULL,
+    applied_at TEXT NOT NULL,
+    program    TEXT NOT NULL
+);
+ALTER TABLE user_agents ADD COLUMN class TEXT;
+ALTER TABLE user_agents ADD COLUMN operator TEXT;
+ALTER TABLE user_agents ADD COLUMN class_rule TEXT;
+ALTER TABLE paths ADD COLUMN kind TEXT;
+CREATE INDEX user_agents_unclassified ON user_agents (id) WHERE class IS NULL;
+CREATE INDEX paths_unkinded ON paths (id) WHERE kind IS NULL;
+CREATE TABLE recent_requests (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts       INTEGER NOT NULL,
+    ip       TEXT    NOT NULL,
+    ua_id    INTEGER NOT NULL REFERENCES user_agents(id),
+    path_id  INTEGER NOT NULL REFERENCES paths(id),
+    method   TEXT,
+    status   INTEGER NOT NULL,
+    bytes    INTEGER,
+    referrer TEXT
+);
+"#;
+
+/// What [`inspect`] found in a file before anything is written to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Found {
+    /// No table at all (a new or empty file).
+    Empty { user_version: i64 },
+    /// A HoneyDB file (by application id, or by its tables).
+    HoneyDb { user_version: i64 },
 }
 
+/// Why a file is not opened.
 #[derive(Debug)]
 pub(crate) enum MigrateError {
+    /// Its compatibility level is above [`SCHEMA_VERSION`].
     TooNew(i64),
+    /// It is an SQLite file of another application (the reason, one line).
+    Foreign(String),
     Sqlite(rusqlite::Error),
 }
 
@@ -116,4 +209,105 @@ impl From<rusqlite::Error> for MigrateError {
     fn from(e: rusqlite::Error) -> Self {
         Self::Sqlite(e)
     }
+}
+
+/// Reads (never writes) what the file is: refuses another application's file and a file
+/// whose compatibility level is above this build's, before anything is changed.
+pub(crate) fn inspect(conn: &Connection) -> Result<Found, MigrateError> {
+    let user_version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let application_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    let mut stmt = conn.prepare(
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    )?;
+    let tables: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let found = if application_id == APPLICATION_ID {
+        Found::HoneyDb { user_version }
+    } else if application_id != 0 {
+        return Err(MigrateError::Foreign(format!(
+            "it belongs to another application (application_id {application_id:#010x})"
+        )));
+    } else if tables.is_empty() {
+        Found::Empty { user_version }
+    } else if user_version >= 1 && V1_TABLES.iter().all(|t| tables.iter().any(|n| n == t)) {
+        Found::HoneyDb { user_version }
+    } else {
+        return Err(MigrateError::Foreign(format!(
+            "it holds {} table(s) of another application",
+            tables.len()
+        )));
+    };
+    let (Found::Empty { user_version } | Found::HoneyDb { user_version }) = found;
+    if user_version > SCHEMA_VERSION {
+        return Err(MigrateError::TooNew(user_version));
+    }
+    Ok(found)
+}
+
+/// The revision a file is at: the newest recorded one, 1 for a file of the first release,
+/// 0 for an empty file.
+pub(crate) fn revision(conn: &Connection) -> rusqlite::Result<i64> {
+    let user_version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if user_version == 0 {
+        return Ok(0);
+    }
+    let has_log: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_revisions')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_log {
+        return Ok(1);
+    }
+    Ok(conn
+        .query_row("SELECT max(revision) FROM schema_revisions", [], |r| {
+            r.get::<_, Option<i64>>(0)
+        })
+        .optional()?
+        .flatten()
+        .unwrap_or(1))
+}
+
+/// Applies, inside `tx`, every step this build knows that the file lacks, records them, sets
+/// the compatibility level (never lowers it) and the application id. Returns the revision
+/// found. The caller has [`inspect`]ed the file; the level is checked again inside the
+/// transaction (another program may have migrated it meanwhile).
+pub(crate) fn migrate(tx: &rusqlite::Transaction<'_>) -> Result<i64, MigrateError> {
+    let user_version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if user_version > SCHEMA_VERSION {
+        return Err(MigrateError::TooNew(user_version));
+    }
+    let found = revision(tx)?;
+    let mut level = user_version;
+    for step in REVISIONS.iter().filter(|s| s.revision > found) {
+        tx.execute_batch(step.sql)?;
+        level = level.max(step.compat);
+    }
+    if found < SCHEMA_REVISION {
+        let program = concat!("honeybot-db ", env!("CARGO_PKG_VERSION"));
+        let mut record = tx.prepare(
+            "INSERT INTO schema_revisions (revision, compat, applied_at, program) \
+             VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?3) \
+             ON CONFLICT (revision) DO NOTHING",
+        )?;
+        for step in REVISIONS {
+            // Steps applied before the log existed are recorded as found.
+            let by = if step.revision > found {
+                program
+            } else {
+                "earlier release"
+            };
+            record.execute(rusqlite::params![step.revision, step.compat, by])?;
+        }
+    }
+    if level != user_version {
+        // PRAGMA takes no bound parameters; the value is our own constant.
+        tx.execute_batch(&format!("PRAGMA user_version = {level}"))?;
+    }
+    let application_id: i32 = tx.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    if application_id != APPLICATION_ID {
+        tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}"))?;
+    }
+    Ok(found)
 }

@@ -1,10 +1,13 @@
 //! The daemon's configuration: the TOML file (strict) plus command-line overrides.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use honeybot_daemon::config::{ConfigError, InvalidConfig};
-use honeybot_db::{DbOptions, IpMode, IpModeError, TimeZonePolicy};
+use honeybot_db::{
+    AgentsFile, Classifier, DbOptions, IpMode, IpModeError, TimeZonePolicy, TrapPaths,
+};
 use serde::Deserialize;
 
 /// Default of `db`: a file in the current directory, like the `honeybot` CLI.
@@ -25,7 +28,22 @@ pub struct FileConfig {
     pub timezone: Option<TimeZonePolicy>,
     pub ip_mode: Option<IpModeName>,
     pub ip_hash_key_file: Option<PathBuf>,
+    /// Rows kept in the database's ring of recent requests (`honeybot watch`).
+    pub recent_requests: Option<u64>,
+    /// The user's own user-agent rules (TOML), taking precedence over the built-in table.
+    pub agents: Option<PathBuf>,
+    /// The JavaScript trap's script path.
+    pub trap_path: Option<String>,
+    /// The trap's beacon path (its hits are stored without the query string).
+    pub beacon_path: Option<String>,
+    pub rotated_names: Option<Vec<String>>,
+    /// `combined`, `common`, `honeybot`, `vhost` (all recognised per line, the default) or
+    /// an nginx `log_format` definition.
+    pub log_format: Option<String>,
 }
+
+/// Default of `recent_requests`.
+pub const DEFAULT_RECENT_REQUESTS: u64 = DbOptions::DEFAULT_RECENT_REQUESTS as u64;
 
 /// Config spelling of the IP privacy mode.
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
@@ -66,6 +84,16 @@ pub struct Settings {
     pub time_zone: TimeZonePolicy,
     pub ip_mode_name: IpModeName,
     pub ip_hash_key_file: Option<PathBuf>,
+    pub recent_requests: usize,
+    /// The user-agent table: built-in plus the rules of `agents` (read and compiled when
+    /// the config is loaded, so a bad rule is a config error).
+    pub classifier: Arc<Classifier>,
+    pub agents: Option<PathBuf>,
+    pub trap: TrapPaths,
+    /// Where rotated files of a log are looked for (see [`crate::rotated`]).
+    pub rotated_names: Vec<String>,
+    /// How lines are parsed (the built-in formats unless set by the caller).
+    pub log_format: honeybot_logparse::LogFormat,
 }
 
 impl Settings {
@@ -147,7 +175,64 @@ impl Settings {
                 "ip_mode = \"hash\" needs ip_hash_key_file (a file holding the secret key)".into(),
             ));
         }
+        let recent = file.recent_requests.unwrap_or(DEFAULT_RECENT_REQUESTS);
+        if recent > 10_000_000 {
+            return Err(invalid(
+                "recent_requests",
+                format!("{recent} is out of range (0 to 10000000)"),
+            ));
+        }
+        let trap = TrapPaths::new(
+            file.trap_path.as_deref().unwrap_or("/trap.js"),
+            file.beacon_path.as_deref().unwrap_or("/api/beacon"),
+        )
+        .map_err(|message| {
+            invalid(
+                if file.beacon_path.is_some() {
+                    "beacon_path"
+                } else {
+                    "trap_path"
+                },
+                message,
+            )
+        })?;
+        let classifier = match &file.agents {
+            None => Classifier::builtin(),
+            Some(path) => {
+                let rules: AgentsFile = honeybot_daemon::load_toml(path)?;
+                Arc::new(
+                    Classifier::new(Some(&rules))
+                        .map_err(|e| invalid("agents", format!("{}: {e}", path.display())))?,
+                )
+            }
+        };
+        let log_format = match file.log_format.as_deref() {
+            None => honeybot_logparse::LogFormat::auto(),
+            Some(spec) => honeybot_logparse::LogFormat::from_spec(spec)
+                .map_err(|e| invalid("log_format", e.to_string()))?,
+        };
+        let rotated_names = match file.rotated_names {
+            Some(names) => names,
+            None => crate::rotated::DEFAULT_ROTATED_NAMES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        };
+        if let Some(bad) = rotated_names
+            .iter()
+            .find(|n| n.is_empty() || n.ends_with('/') || n.replace("{name}", "").contains('{'))
+        {
+            return Err(invalid(
+                "rotated_names",
+                format!(
+                    "{bad:?} is not a file name pattern (`{{name}}` is the log's file name, \
+                     `*` and `?` wildcards, e.g. \"{{name}}.*\")"
+                ),
+            ));
+        }
         Ok(Settings {
+            rotated_names,
+            log_format,
             db: overrides
                 .db
                 .clone()
@@ -160,6 +245,10 @@ impl Settings {
             time_zone: file.timezone.unwrap_or_default(),
             ip_mode_name,
             ip_hash_key_file: file.ip_hash_key_file,
+            recent_requests: recent as usize,
+            classifier,
+            agents: file.agents,
+            trap,
         })
     }
 
@@ -174,6 +263,9 @@ impl Settings {
             time_zone: self.time_zone,
             busy_timeout: Duration::from_millis(100),
             busy_retries: 0,
+            recent_requests: self.recent_requests,
+            classifier: self.classifier.clone(),
+            trap: self.trap.clone(),
             ..DbOptions::default()
         })
     }
@@ -223,6 +315,67 @@ mod tests {
         assert_eq!(e.key(), Some("timezone"));
         let e = parse("logs = [\"/a\"]\nip_mode = \"partial\"\n").expect_err("unknown mode");
         assert_eq!(e.key(), Some("ip_mode"));
+    }
+
+    #[test]
+    fn classification_keys() {
+        let s = parse("logs = [\"/a\"]\n").expect("defaults");
+        assert_eq!(s.recent_requests, 10_000);
+        assert_eq!(s.trap, TrapPaths::default());
+        assert_eq!(
+            s.classifier.fingerprint(),
+            Classifier::builtin().fingerprint()
+        );
+        let s = parse(
+            "logs = [\"/a\"]\nrecent_requests = 0\ntrap_path = \"/t.js\"\nbeacon_path = \"/b\"\n",
+        )
+        .expect("valid");
+        let options = s.db_options().expect("options");
+        assert_eq!(options.recent_requests, 0);
+        assert_eq!(
+            (&options.trap.script[..], &options.trap.beacon[..]),
+            ("/t.js", "/b")
+        );
+        let e = parse("logs = [\"/a\"]\nrecent_requests = 20000000\n").expect_err("range");
+        assert_eq!(e.key(), Some("recent_requests"));
+        let e = parse("logs = [\"/a\"]\nbeacon_path = \"api/beacon\"\n").expect_err("relative");
+        assert_eq!(e.key(), Some("beacon_path"));
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let agents = dir.path().join("agents.toml");
+        std::fs::write(
+            &agents,
+            "agent = [{ token = \"HomeCheck\", class = \"monitor\", operator = \"Me\" }]\n",
+        )
+        .expect("write");
+        let s = parse(&format!("logs = [\"/a\"]\nagents = {:?}\n", agents)).expect("agents");
+        assert_eq!(
+            s.classifier.classify("HomeCheck/1.0").class,
+            honeybot_db::Class::Monitor
+        );
+        std::fs::write(&agents, "agent = [{ token = \"x\", class = \"robot\" }]\n").expect("write");
+        let e = parse(&format!("logs = [\"/a\"]\nagents = {:?}\n", agents)).expect_err("bad rule");
+        assert!(e.to_string().contains("agents.toml:1:"), "{e}");
+        std::fs::write(&agents, "agent = [{ pattern = \"(\", class = \"bot\" }]\n").expect("write");
+        let e = parse(&format!("logs = [\"/a\"]\nagents = {:?}\n", agents)).expect_err("bad regex");
+        assert_eq!(e.key(), Some("agents"));
+    }
+
+    #[test]
+    fn log_format_is_a_builtin_name_or_an_nginx_definition() {
+        let s = parse("logs = [\"/a\"]\n").expect("default");
+        assert!(!s.log_format.is_custom());
+        let s = parse("logs = [\"/a\"]\nlog_format = 'common'\n").expect("built-in");
+        assert!(!s.log_format.is_custom());
+        let s = parse(
+            "logs = [\"/a\"]\nlog_format = '$remote_addr [$time_iso8601] \"$request\" $status'\n",
+        )
+        .expect("definition");
+        assert!(s.log_format.is_custom());
+        let e = parse("logs = [\"/a\"]\nlog_format = '$remote_addr [$time_local] \"$request\" $status $my_var'\n")
+            .expect_err("unknown variable");
+        assert_eq!(e.key(), Some("log_format"));
+        assert!(e.to_string().contains("$my_var"), "{e}");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use honeybot_db::{Cursor, FileIdentity};
@@ -32,7 +32,7 @@ pub struct FollowError {
 }
 
 impl FollowError {
-    fn new(op: &'static str, path: &Path, source: io::Error) -> Self {
+    pub(crate) fn new(op: &'static str, path: &Path, source: io::Error) -> Self {
         FollowError {
             op,
             path: path.to_owned(),
@@ -68,6 +68,8 @@ pub enum PathState {
 #[derive(Debug)]
 pub struct TailFile {
     path: PathBuf,
+    /// The configured log this file belongs to (stored with its cursor).
+    label: PathBuf,
     file: File,
     dev: u64,
     ino: u64,
@@ -97,18 +99,15 @@ pub struct ReadResult {
 
 impl TailFile {
     /// Open `path` positioned at its start; call [`TailFile::resume`] once the file has data.
+    /// `Ok(None)` when nothing has the name. Only a regular file is opened ([`open_log`]).
     pub fn open(path: &Path) -> Result<Option<TailFile>, FollowError> {
-        let file = match File::open(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(FollowError::new("cannot open log", path, e)),
+        let Some((file_handle, meta)) = open_log(path)? else {
+            return Ok(None);
         };
-        let meta = file
-            .metadata()
-            .map_err(|e| FollowError::new("cannot stat log", path, e))?;
         let mut tail = TailFile {
             path: path.to_owned(),
-            file,
+            label: path.to_owned(),
+            file: file_handle,
             dev: meta.dev(),
             ino: meta.ino(),
             prefix: Vec::with_capacity(FileIdentity::PREFIX_LEN),
@@ -127,6 +126,12 @@ impl TailFile {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Store the cursor under the configured log `label` (this file is a rotated name of it).
+    pub fn with_label(mut self, label: &Path) -> Self {
+        self.label = label.to_owned();
+        self
     }
 
     pub fn dev_inode(&self) -> (u64, u64) {
@@ -153,7 +158,7 @@ impl TailFile {
     pub fn identity(&self) -> FileIdentity {
         FileIdentity::from_prefix(&self.prefix)
             .with_dev_inode(self.dev, self.ino)
-            .with_path(self.path.to_string_lossy())
+            .with_path(self.label.to_string_lossy())
     }
 
     /// The cursor that covers everything handed out so far.
@@ -359,7 +364,8 @@ impl TailFile {
 
     /// Compare the path with the open file.
     pub fn check_path(&mut self) -> Result<PathState, FollowError> {
-        let meta = match std::fs::metadata(&self.path) {
+        // lstat: a symlink put in the log's place is another file (and is refused on open).
+        let meta = match std::fs::symlink_metadata(&self.path) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(PathState::Missing),
             Err(e) => return Err(FollowError::new("cannot stat log", &self.path, e)),
@@ -382,6 +388,55 @@ impl TailFile {
     pub fn file_len(&self) -> u64 {
         self.file.metadata().map_or(self.read_pos, |m| m.len())
     }
+}
+
+/// Open a log for reading without following a symlink in its last component and without
+/// blocking (`O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC`), and keep it only if it is a regular
+/// file: a symlink (to `/etc/shadow`, `/dev/zero`, ...), a FIFO, a device, a socket or a
+/// directory is refused with an error saying what it is, before a byte is read from it.
+/// `Ok(None)` when nothing has the name.
+pub fn open_log(path: &Path) -> Result<Option<(File, std::fs::Metadata)>, FollowError> {
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK | nix::libc::O_CLOEXEC)
+        .open(path);
+    let file = match opened {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(nix::libc::ELOOP) => {
+            return Err(FollowError::new(
+                "refusing to follow a symbolic link (configure the file it points to)",
+                path,
+                e,
+            ));
+        }
+        Err(e) => return Err(FollowError::new("cannot open log", path, e)),
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| FollowError::new("cannot stat log", path, e))?;
+    let ft = meta.file_type();
+    if !ft.is_file() {
+        let what = if ft.is_fifo() {
+            "a FIFO"
+        } else if ft.is_char_device() {
+            "a character device"
+        } else if ft.is_block_device() {
+            "a block device"
+        } else if ft.is_socket() {
+            "a socket"
+        } else if ft.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file"
+        };
+        return Err(FollowError::new(
+            "refusing to read a log that is not a regular file",
+            path,
+            io::Error::new(io::ErrorKind::InvalidInput, format!("it is {what}")),
+        ));
+    }
+    Ok(Some((file, meta)))
 }
 
 fn read_full_at(file: &File, buf: &mut [u8], mut offset: u64) -> io::Result<usize> {

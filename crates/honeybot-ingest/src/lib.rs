@@ -5,8 +5,9 @@
 //! [`Control`] trigger (shutdown / reload) and the [`Notifier`] as parameters, so tests
 //! drive it in-process and `main.rs` only wires signals, logging and exit codes.
 //!
-//! Per followed path the loop keeps the current file and, after a rotation, the old file
-//! until its tail is drained. Every open file has its own [`Batch`]; a batch is committed
+//! Per followed path ([`source`]) the loop keeps the current file and, after a rotation,
+//! the old file until its tail is drained; on start and after every rotation the rotated
+//! siblings ([`rotated`]) whose stored cursor is not at their end are drained too. Every open file has its own [`Batch`]; a batch is committed
 //! together with that file's cursor (content identity + byte offset + lines) in one
 //! transaction, every `batch_lines` lines or `flush_interval_ms` after its first line.
 //! A failed commit hands the batch back: it is kept (reading that file pauses once the
@@ -18,18 +19,18 @@
 
 pub mod config;
 pub mod follow;
+pub mod rotated;
+mod source;
 pub mod watch;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use honeybot_daemon::{ConfigError, Control, Notifier};
-use honeybot_db::{Batch, CommitFailed, Cursor, DbError, HoneyDb, IpModeError};
-use honeybot_logparse::{ParseError, parse_line};
+use honeybot_db::{DbError, HoneyDb, IpModeError};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 
 pub use config::{Overrides, Settings};
-use follow::{FollowError, Line, PathState, TailFile};
+use source::{InUse, Recovery, Source, Tracked, Unread, commit};
 pub use watch::Watcher;
 
 /// After a scan, the next one waits at least this long for more appends to gather
@@ -46,7 +47,7 @@ const LOG_EVERY: Duration = Duration::from_secs(60);
 const BACKOFF_FIRST: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// Bytes read per file per scan before the loop comes round again (watchdog, signals).
-const SCAN_BUDGET: usize = 4 << 20;
+pub(crate) const SCAN_BUDGET: usize = 4 << 20;
 /// On shutdown, how long the final commits may keep retrying a busy database.
 const SHUTDOWN_FLUSH: Duration = Duration::from_millis(600);
 
@@ -132,10 +133,15 @@ pub fn run_with_watcher(
 ) -> Result<RunSummary, IngestError> {
     let mut ing = Ingest::new(settings, db, watcher);
     ing.watcher.watch_dirs(&ing.settings.logs);
+    ing.warn_about_rotated_names_in_logs();
     let now = Instant::now();
-    for src in &mut ing.sources {
-        src.open_current(&mut ing.db, now);
+    for i in 0..ing.sources.len() {
+        let others = ing.in_use_except(i);
+        ing.sources[i].open_current(&mut ing.db, &others, now);
     }
+    // The live files first (so a rotation from now on is seen as one), then whatever
+    // the cursors say is unfinished among the rotated files.
+    ing.recover(control);
     log::info!(
         logs = ing.settings.logs.len(), db:% = ing.settings.db.display();
         "following {} log(s) into {}", ing.settings.logs.len(), ing.settings.db.display()
@@ -169,6 +175,7 @@ pub fn run_with_watcher(
 
         let now = Instant::now();
         let more = ing.scan(now);
+        ing.recover(control);
         ing.flush_due(now, notifier);
         notifier.watchdog(now);
         if now >= status_at {
@@ -236,7 +243,7 @@ fn wait_for(
     Ok(woke)
 }
 
-fn error_chain(err: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
     let mut s = err.to_string();
     let mut cur = err.source();
     while let Some(e) = cur {
@@ -245,30 +252,6 @@ fn error_chain(err: &dyn std::error::Error) -> String {
         cur = e.source();
     }
     s
-}
-
-/// One open log file and the lines read from it that are not committed yet.
-#[derive(Debug)]
-struct Tracked {
-    tail: TailFile,
-    /// The cursor was looked up (a file opened empty waits for its first bytes).
-    resumed: bool,
-    /// No more reading: the file was truncated under us; only the batch remains.
-    finished: bool,
-    batch: Batch,
-    /// When the oldest line of `batch` was read.
-    batch_since: Option<Instant>,
-    committed: Cursor,
-    last_growth: Instant,
-}
-
-/// A configured path: its current file and rotated-away files still being drained.
-#[derive(Debug)]
-struct Source {
-    path: PathBuf,
-    current: Option<Tracked>,
-    draining: Vec<Tracked>,
-    last_error: Option<String>,
 }
 
 #[derive(Debug)]
@@ -290,6 +273,12 @@ struct Ingest {
     fault: Option<Fault>,
     rate_mark: (Instant, u64),
     rate: f64,
+    /// Files the cursors say were not read to their end and that cannot be found or read
+    /// (each reported once), by fingerprint.
+    unread: std::collections::BTreeMap<String, Unread>,
+    /// Unfinished files are looked for at start only: during a rotation a file can be
+    /// briefly under no name at all (between logrotate's steps).
+    unread_checked: bool,
 }
 
 impl Ingest {
@@ -304,7 +293,83 @@ impl Ingest {
             fault: None,
             rate_mark: (Instant::now(), 0),
             rate: 0.0,
+            unread: std::collections::BTreeMap::new(),
+            unread_checked: false,
         }
+    }
+
+    /// The files read by every source but `i`.
+    fn in_use_except(&self, i: usize) -> Vec<InUse> {
+        self.sources
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .flat_map(|(_, s)| s.in_use())
+            .collect()
+    }
+
+    /// A configured log that is a rotated name of another configured log is read once
+    /// (by inode), but the configuration should say so.
+    fn warn_about_rotated_names_in_logs(&self) {
+        for log in &self.settings.logs {
+            for other in &self.settings.logs {
+                if other == log {
+                    continue;
+                }
+                if rotated::is_rotated_name(other, log, &self.settings.rotated_names) {
+                    log::warn!(path:% = log.display(), other:% = other.display();
+                        "{} is a rotated name of {}, whose rotated files are drained anyway; \
+                         remove it from `logs` (each file is counted once either way)",
+                        log.display(), other.display());
+                }
+            }
+        }
+    }
+
+    /// Run [`Source::recover`] for every source that saw a rotation (all of them at start).
+    fn recover(&mut self, control: &Control) {
+        let now = Instant::now();
+        for i in 0..self.sources.len() {
+            if !self.sources[i].rescan {
+                continue;
+            }
+            let others = self.in_use_except(i);
+            let stop = || control.shutdown_requested();
+            let r = Recovery {
+                patterns: &self.settings.rotated_names,
+                others: &others,
+                batch_lines: self.settings.batch_lines,
+                format: &self.settings.log_format,
+                stop: &stop,
+            };
+            match self.sources[i].recover(&mut self.db, &r, &mut self.summary, now) {
+                Ok(found) => {
+                    for u in found.into_iter().filter(|_| !self.unread_checked) {
+                        if self.unread.contains_key(&u.fingerprint) {
+                            continue;
+                        }
+                        let bytes = u.bytes.map_or_else(
+                            || "an unknown number of bytes".to_owned(),
+                            |b| format!("{b} bytes"),
+                        );
+                        log::error!(path:% = u.log.display(), offset = u.offset, lines = u.lines,
+                            unread_bytes = u.bytes.map_or(-1, |b| b as i64), updated_at:% = u.updated_at;
+                            "a rotated file of {} was read only up to byte {} ({} lines, last \
+                             commit {}) and is {}: {bytes} left unread",
+                            u.log.display(), u.offset, u.lines, u.updated_at, u.why);
+                        self.unread.insert(u.fingerprint.clone(), u);
+                    }
+                }
+                Err(err) => {
+                    // Tried again at the next rotation or start; the cursor is untouched.
+                    self.sources[i].rescan = true;
+                    log::warn!(path:% = self.sources[i].path.display(), error:% = error_chain(&err);
+                        "cannot look for rotated files of {} yet: {}",
+                        self.sources[i].path.display(), error_chain(&err));
+                }
+            }
+        }
+        self.unread_checked |= self.sources.iter().all(|s| !s.rescan);
     }
 
     /// Read every source; returns whether data is left over (budget exhausted or a full
@@ -313,8 +378,15 @@ impl Ingest {
         let batch_lines = self.settings.batch_lines;
         let paused = self.fault.is_some();
         let mut more = false;
-        for src in &mut self.sources {
-            more |= src.scan(&mut self.db, batch_lines, now);
+        for i in 0..self.sources.len() {
+            let others = self.in_use_except(i);
+            more |= self.sources[i].scan(
+                &mut self.db,
+                &others,
+                batch_lines,
+                &self.settings.log_format,
+                now,
+            );
         }
         // A full batch that cannot be committed now is not "more to do right away".
         more && !paused
@@ -478,7 +550,8 @@ impl Ingest {
             if !keep.iter().any(|s| &s.path == path) {
                 log::info!(path:% = path.display(); "now following {}", path.display());
                 let mut src = Source::new(path.clone());
-                src.open_current(&mut self.db, now);
+                let others: Vec<InUse> = keep.iter().flat_map(|s| s.in_use()).collect();
+                src.open_current(&mut self.db, &others, now);
                 keep.push(src);
             }
         }
@@ -530,14 +603,28 @@ impl Ingest {
             self.lag_bytes(),
             self.sources.len()
         );
-        match &self.fault {
+        let line = match &self.fault {
             Some(f) => format!(
                 "ERROR: {} (holding {} lines, retrying); {base}",
                 f.error,
                 self.held_lines()
             ),
             None => base,
+        };
+        if self.unread.is_empty() {
+            return line;
         }
+        let known: u64 = self.unread.values().filter_map(|u| u.bytes).sum();
+        let unknown = self.unread.values().filter(|u| u.bytes.is_none()).count();
+        let bytes = match (known, unknown) {
+            (_, 0) => format!("{known} bytes"),
+            (0, _) => "an unknown number of bytes".to_owned(),
+            _ => format!("{known} bytes + an unknown number"),
+        };
+        format!(
+            "{line}; UNREAD: {} rotated file(s) not found or unreadable, {bytes} left unread",
+            self.unread.len()
+        )
     }
 
     fn log_progress(&mut self, now: Instant) {
@@ -550,275 +637,5 @@ impl Ingest {
             malformed = self.summary.lines_malformed;
             "{} lines ingested", self.summary.lines
         );
-    }
-}
-
-/// Commit `t`'s batch with its cursor; on failure the batch is kept in `t`.
-///
-/// A [`DbError::CursorConflict`] (another importer, e.g. `honeybot ingest` run by hand,
-/// committed this file meanwhile) is not a fault: retrying would fail every time, and the
-/// lines the other importer counted must not be counted again. The batch is dropped and
-/// the file is read again from the stored cursor; `Ok` is returned. Only when the stored
-/// cursor cannot be read (busy database) is the batch kept and the error returned.
-fn commit(db: &mut HoneyDb, t: &mut Tracked, summary: &mut RunSummary) -> Result<(), DbError> {
-    if t.batch.is_empty() {
-        return Ok(());
-    }
-    let batch = std::mem::replace(&mut t.batch, db.batch());
-    let identity = t.tail.identity();
-    let cursor = t.tail.cursor();
-    match db.commit(batch, Some((&identity, cursor))) {
-        Ok(stats) => {
-            summary.lines += stats.lines_parsed + stats.lines_malformed;
-            summary.lines_malformed += stats.lines_malformed;
-            summary.commits += 1;
-            t.committed = cursor;
-            t.batch_since = None;
-            log::debug!(path:% = t.tail.path().display(), offset = cursor.offset,
-                lines = stats.lines_parsed + stats.lines_malformed; "committed");
-            Ok(())
-        }
-        Err(CommitFailed {
-            error: DbError::CursorConflict { .. },
-            batch,
-        }) => match db.cursor(&identity) {
-            Ok(stored) => {
-                let stored = stored.unwrap_or_default();
-                log::warn!(path:% = t.tail.path().display(), offset = cursor.offset,
-                    stored_offset = stored.offset, dropped_lines = batch.lines();
-                    "{} was committed by another importer up to byte {} while this one had \
-                     read to byte {}; dropping {} lines read here and continuing at byte {}",
-                    t.tail.path().display(), stored.offset, cursor.offset, batch.lines(),
-                    stored.offset);
-                if stored.offset < t.committed.offset {
-                    // CAS makes this impossible (a cursor only moves forward); should the
-                    // stored cursor be behind anyway, it is what the counts match.
-                    log::warn!(path:% = t.tail.path().display(), offset = t.committed.offset,
-                        stored_offset = stored.offset;
-                        "stored cursor of {} is behind what this process committed; \
-                         reading again from byte {}", t.tail.path().display(), stored.offset);
-                }
-                t.tail.reposition(stored);
-                t.committed = stored;
-                t.batch_since = None;
-                Ok(())
-            }
-            Err(err) => {
-                t.batch = *batch;
-                Err(err)
-            }
-        },
-        Err(CommitFailed { error, batch }) => {
-            t.batch = *batch;
-            Err(error)
-        }
-    }
-}
-
-impl Tracked {
-    fn new(tail: TailFile, db: &HoneyDb, now: Instant) -> Self {
-        Tracked {
-            tail,
-            resumed: false,
-            finished: false,
-            batch: db.batch(),
-            batch_since: None,
-            committed: Cursor::default(),
-            last_growth: now,
-        }
-    }
-
-    /// Look the cursor up once the file has its first bytes.
-    fn try_resume(&mut self, db: &mut HoneyDb) -> Result<(), SourceError> {
-        if self.resumed {
-            return Ok(());
-        }
-        self.tail.fill_prefix()?;
-        if !self.tail.has_data() {
-            return Ok(());
-        }
-        if let Some(cursor) = db.cursor(&self.tail.identity())? {
-            let len = self.tail.file_len();
-            if cursor.offset > len {
-                log::warn!(path:% = self.tail.path().display(), offset = cursor.offset, len = len;
-                    "committed offset is past the end of the file; waiting for it to grow");
-            }
-            log::info!(path:% = self.tail.path().display(), offset = cursor.offset, lines = cursor.lines;
-                "resuming {} at byte {}", self.tail.path().display(), cursor.offset);
-            self.tail.resume(cursor);
-            self.committed = cursor;
-        }
-        self.resumed = true;
-        Ok(())
-    }
-
-    /// Read new lines into the batch (up to `batch_lines` in it). Returns whether more is
-    /// waiting (budget used up or batch full). A file found truncated is `finished`.
-    fn read(&mut self, batch_lines: u64, now: Instant) -> Result<bool, FollowError> {
-        if self.finished || !self.resumed {
-            return Ok(false);
-        }
-        let room = batch_lines.saturating_sub(self.batch.lines());
-        if room == 0 {
-            return Ok(true);
-        }
-        let batch = &mut self.batch;
-        let got = self.tail.read_lines(SCAN_BUDGET, room, |line| match line {
-            Line::Complete(bytes) => match parse_line(bytes) {
-                Ok(entry) => batch.add(&entry),
-                Err(err) => batch.add_malformed(&err),
-            },
-            Line::TooLong => batch.add_malformed(&ParseError::TooLong),
-        })?;
-        if got.lines > 0 {
-            self.last_growth = now;
-            self.batch_since.get_or_insert(now);
-        }
-        if got.truncated {
-            self.finished = true;
-        }
-        Ok(got.lines == room)
-    }
-
-    /// A rotated-away file can be dropped: nothing uncommitted, and either truncated, or
-    /// a new file took its name (`replaced`) and it has not grown for [`DRAIN_GRACE`]. A
-    /// file that vanished without a successor stays open: nginx may still write to it.
-    fn done(&self, now: Instant, replaced: bool) -> bool {
-        self.batch.is_empty()
-            && (self.finished || (replaced && now.duration_since(self.last_growth) >= DRAIN_GRACE))
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-enum SourceError {
-    #[error(transparent)]
-    Follow(#[from] FollowError),
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-impl Source {
-    fn new(path: PathBuf) -> Self {
-        Source {
-            path,
-            current: None,
-            draining: Vec::new(),
-            last_error: None,
-        }
-    }
-
-    fn report(&mut self, result: Result<(), SourceError>) {
-        match result {
-            Ok(()) => {
-                if self.last_error.take().is_some() {
-                    log::info!(path:% = self.path.display(); "{} readable again", self.path.display());
-                }
-            }
-            Err(err) => {
-                let text = error_chain(&err);
-                if self.last_error.as_deref() != Some(text.as_str()) {
-                    log::error!(path:% = self.path.display(), error:% = text; "{text}");
-                    self.last_error = Some(text);
-                }
-            }
-        }
-    }
-
-    /// Open the file now at `path` if none is open, and resume its cursor.
-    fn open_current(&mut self, db: &mut HoneyDb, now: Instant) {
-        let r = self.try_open_current(db, now);
-        self.report(r);
-    }
-
-    fn try_open_current(&mut self, db: &mut HoneyDb, now: Instant) -> Result<(), SourceError> {
-        if self.current.is_none() {
-            let Some(tail) = TailFile::open(&self.path)? else {
-                return Ok(());
-            };
-            // The same inode coming back under its name (moved away and back): continue
-            // the tracked state instead of reading it twice.
-            let same = self
-                .draining
-                .iter()
-                .position(|t| !t.finished && t.tail.dev_inode() == tail.dev_inode());
-            let tracked = match same {
-                Some(i) => self.draining.remove(i),
-                None => {
-                    log::info!(path:% = self.path.display(), dev = tail.dev_inode().0, inode = tail.dev_inode().1;
-                        "opened {}", self.path.display());
-                    Tracked::new(tail, db, now)
-                }
-            };
-            self.current = Some(tracked);
-        }
-        if let Some(cur) = &mut self.current {
-            cur.try_resume(db)?;
-        }
-        Ok(())
-    }
-
-    /// Drain rotated files, read the current one, then check for rotation.
-    fn scan(&mut self, db: &mut HoneyDb, batch_lines: u64, now: Instant) -> bool {
-        let mut more = false;
-        let mut result = Ok(());
-        for t in &mut self.draining {
-            match t.read(batch_lines, now) {
-                Ok(m) => more |= m,
-                Err(err) => {
-                    // The old file cannot be read any more: keep what we have.
-                    t.finished = true;
-                    result = Err(err.into());
-                }
-            }
-        }
-        for _ in 0..2 {
-            if let Err(err) = self.try_open_current(db, now) {
-                result = Err(err);
-                break;
-            }
-            let Some(cur) = &mut self.current else { break };
-            match cur.read(batch_lines, now) {
-                Ok(m) => more |= m,
-                Err(err) => {
-                    result = Err(err.into());
-                    break;
-                }
-            }
-            let state = match cur.tail.check_path() {
-                Ok(_) if cur.finished => PathState::Truncated,
-                Ok(s) => s,
-                Err(err) => {
-                    result = Err(err.into());
-                    break;
-                }
-            };
-            match state {
-                PathState::Same => break,
-                PathState::Truncated => {
-                    log::info!(path:% = self.path.display(); "{} was truncated (copytruncate); reading it from the start", self.path.display());
-                    if let Some(mut t) = self.current.take() {
-                        t.finished = true;
-                        self.draining.push(t);
-                    }
-                }
-                PathState::Replaced => {
-                    log::info!(path:% = self.path.display(); "{} was replaced (rotated); draining the old file", self.path.display());
-                    if let Some(t) = self.current.take() {
-                        self.draining.push(t);
-                    }
-                }
-                PathState::Missing => {
-                    log::info!(path:% = self.path.display(); "{} disappeared; draining it and waiting for it to come back", self.path.display());
-                    if let Some(t) = self.current.take() {
-                        self.draining.push(t);
-                    }
-                    break;
-                }
-            }
-        }
-        let replaced = self.current.is_some();
-        self.draining.retain(|t| !t.done(now, replaced));
-        self.report(result);
-        more
     }
 }

@@ -1,6 +1,6 @@
 //! The chat request itself, in both wire protocols.
 
-use std::io::Read;
+use std::io::Read as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -98,15 +98,24 @@ pub struct ClientConfig {
     pub think: Option<bool>,
     /// Limit for establishing the TCP (and TLS) connection.
     pub connect_timeout: Duration,
-    /// Limit for the whole request, answer included. Local models loading from disk on a
-    /// CPU need minutes, so defaults are generous.
+    /// Limit for the whole request, answer included: one deadline, however the server
+    /// trickles its bytes. Local models loading from disk on a CPU need minutes, so defaults
+    /// are generous.
     pub timeout: Duration,
+    /// Ask for a streamed answer (`stream: true`) and read it as it comes. Needed for
+    /// [`ClientConfig::stall_timeout`] to mean anything: a non-streamed answer is silent
+    /// until it is complete.
+    pub stream: bool,
+    /// Longest silence allowed once the answer has started (first byte of the body): a
+    /// server that stops sending is given up after this, not after [`ClientConfig::timeout`].
+    pub stall_timeout: Duration,
     api_key: Option<Secret>,
 }
 
 impl ClientConfig {
     /// Defaults: `num_ctx` 8192, 512 answer tokens, temperature 0.2, keep-alive 10 minutes,
-    /// `think: false`, connect timeout 5 s, total timeout 180 s, no API key.
+    /// `think: false`, connect timeout 5 s, total timeout 180 s, not streamed, stall timeout
+    /// 10 s, no API key.
     #[must_use]
     pub fn new(provider: Provider, endpoint: Endpoint, model: impl Into<String>) -> Self {
         Self {
@@ -120,6 +129,8 @@ impl ClientConfig {
             think: Some(false),
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(180),
+            stream: false,
+            stall_timeout: Duration::from_secs(10),
             api_key: None,
         }
     }
@@ -186,6 +197,9 @@ impl Client {
         let mut builder = reqwest::blocking::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
+            // The prompt (a diff, an access log) goes only to the configured server: a
+            // redirect is answered as an error, never followed with the body.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("honeybot-llm/", env!("CARGO_PKG_VERSION")));
         if config.endpoint.is_local() {
             // A proxy from the environment must not capture requests to this machine.
@@ -231,9 +245,7 @@ impl Client {
         if let Some(Secret(key)) = &self.config.api_key {
             request = request.bearer_auth(key);
         }
-        let response = request.send().map_err(|e| self.classify(e))?;
-        let status = response.status();
-        let bytes = self.read_body(response)?;
+        let (status, bytes) = self.exchange(request)?;
         if !status.is_success() {
             return Err(self.status_error(status.as_u16(), &bytes));
         }
@@ -245,6 +257,114 @@ impl Client {
             return Err(LlmError::Empty { url: self.url() });
         }
         Ok(answer)
+    }
+
+    /// Sends `request` and reads the whole answer under one deadline (`timeout`) and, once
+    /// the body has started, the stall limit (`stall_timeout`). The blocking transfer runs on
+    /// its own thread that hands over each piece as it arrives, so neither limit depends on
+    /// how the server spaces its bytes; on expiry the thread is left to end with the socket's
+    /// own timeout.
+    fn exchange(
+        &self,
+        request: reqwest::blocking::RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, Vec<u8>), LlmError> {
+        enum Piece {
+            Head(reqwest::StatusCode),
+            Bytes(Vec<u8>),
+            Failed(LlmError),
+            End,
+        }
+        let start = std::time::Instant::now();
+        let deadline = start + self.config.timeout;
+        let (tx, rx) = std::sync::mpsc::channel::<Piece>();
+        let classify_send = {
+            let url = self.url();
+            let (connect_timeout, timeout) = (self.config.connect_timeout, self.config.timeout);
+            move |e: reqwest::Error| classify(&url, connect_timeout, timeout, e)
+        };
+        let url = self.url();
+        let _ = std::thread::Builder::new()
+            .name("llm-request".into())
+            .spawn(move || {
+                let mut response = match request.send() {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = tx.send(Piece::Failed(classify_send(e)));
+                        return;
+                    }
+                };
+                if tx.send(Piece::Head(response.status())).is_err() {
+                    return;
+                }
+                let mut buf = vec![0u8; 16 * 1024];
+                let mut total = 0u64;
+                loop {
+                    match response.read(&mut buf) {
+                        Ok(0) => {
+                            let _ = tx.send(Piece::End);
+                            return;
+                        }
+                        Ok(n) => {
+                            total += n as u64;
+                            if total > MAX_BODY {
+                                let _ = tx.send(Piece::Failed(LlmError::BadBody {
+                                    url,
+                                    reason: format!("the answer is longer than {MAX_BODY} bytes"),
+                                }));
+                                return;
+                            }
+                            if tx.send(Piece::Bytes(buf[..n].to_vec())).is_err() {
+                                return;
+                            }
+                        }
+                        Err(io) if io.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(io) => {
+                            let _ = tx.send(Piece::Failed(LlmError::BadBody {
+                                url,
+                                reason: format!("reading the answer failed: {io}"),
+                            }));
+                            return;
+                        }
+                    }
+                }
+            });
+        let mut status = None;
+        let mut bytes = Vec::new();
+        let mut started = false;
+        loop {
+            let now = std::time::Instant::now();
+            let total_left = deadline.saturating_duration_since(now);
+            let wait = if started {
+                total_left.min(self.config.stall_timeout)
+            } else {
+                total_left
+            };
+            match rx.recv_timeout(wait) {
+                Ok(Piece::Head(s)) => status = Some(s),
+                Ok(Piece::Bytes(b)) => {
+                    started = true;
+                    bytes.extend_from_slice(&b);
+                }
+                Ok(Piece::End) => break,
+                Ok(Piece::Failed(e)) => return Err(e),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    return Err(if started && wait < total_left {
+                        LlmError::Timeout {
+                            url: self.url(),
+                            phase: "send more of the answer",
+                            seconds: self.config.stall_timeout.as_secs(),
+                        }
+                    } else {
+                        self.timeout("answer", self.config.timeout)
+                    });
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(self.bad_body("the request ended without an answer"));
+                }
+            }
+        }
+        let status = status.ok_or_else(|| self.bad_body("no answer"))?;
+        Ok((status, bytes))
     }
 
     /// [`Client::chat`] with a JSON schema, the answer read into `T`: JSON is taken from
@@ -272,7 +392,7 @@ impl Client {
                 let mut body = json!({
                     "model": c.model,
                     "messages": messages,
-                    "stream": false,
+                    "stream": c.stream,
                     "options": {
                         "num_ctx": c.num_ctx,
                         "num_predict": c.max_tokens,
@@ -294,7 +414,7 @@ impl Client {
                 let mut body = json!({
                     "model": c.model,
                     "messages": messages,
-                    "stream": false,
+                    "stream": c.stream,
                     "max_tokens": c.max_tokens,
                     "temperature": c.temperature,
                 });
@@ -313,57 +433,11 @@ impl Client {
         self.chat_url.to_string()
     }
 
-    fn read_body(&self, response: reqwest::blocking::Response) -> Result<Vec<u8>, LlmError> {
-        let mut bytes = Vec::new();
-        match response.take(MAX_BODY).read_to_end(&mut bytes) {
-            Ok(_) => Ok(bytes),
-            Err(io) => {
-                let timed_out = io.kind() == std::io::ErrorKind::TimedOut
-                    || io
-                        .get_ref()
-                        .and_then(|e| e.downcast_ref::<reqwest::Error>())
-                        .is_some_and(reqwest::Error::is_timeout);
-                if timed_out {
-                    Err(self.timeout("answer", self.config.timeout))
-                } else {
-                    Err(LlmError::BadBody {
-                        url: self.url(),
-                        reason: format!("reading the answer failed: {io}"),
-                    })
-                }
-            }
-        }
-    }
-
     fn timeout(&self, phase: &'static str, limit: Duration) -> LlmError {
         LlmError::Timeout {
             url: self.url(),
             phase,
             seconds: limit.as_secs(),
-        }
-    }
-
-    /// Transport errors, by kind: never by their text.
-    fn classify(&self, err: reqwest::Error) -> LlmError {
-        if err.is_timeout() {
-            return if err.is_connect() {
-                self.timeout("connect", self.config.connect_timeout)
-            } else {
-                self.timeout("answer", self.config.timeout)
-            };
-        }
-        if is_refused(&err) {
-            return LlmError::Refused { url: self.url() };
-        }
-        if err.is_connect() {
-            return LlmError::Connect {
-                url: self.url(),
-                source: err,
-            };
-        }
-        LlmError::Transport {
-            url: self.url(),
-            source: err,
         }
     }
 
@@ -381,6 +455,13 @@ impl Client {
                 url,
                 detail,
             },
+            300..=399 => LlmError::Rejected {
+                status,
+                url,
+                detail:
+                    ": a redirect; not followed (the prompt goes only to the configured endpoint)"
+                        .to_owned(),
+            },
             _ => LlmError::Rejected {
                 status,
                 url,
@@ -397,6 +478,35 @@ impl Client {
     }
 
     fn parse_ollama(&self, bytes: &[u8]) -> Result<Answer, LlmError> {
+        // A streamed answer is one JSON object per line; the pieces of content add up and
+        // the last line has the counts. A single object is the non-streamed shape.
+        let lines: Vec<&[u8]> = bytes
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .collect();
+        if lines.len() > 1 {
+            let mut answer: Option<Answer> = None;
+            for line in lines {
+                let part = self.parse_ollama_one(line)?;
+                match answer.as_mut() {
+                    None => answer = Some(part),
+                    Some(a) => {
+                        a.content.push_str(&part.content);
+                        if let Some(t) = part.thinking {
+                            a.thinking.get_or_insert_with(String::new).push_str(&t);
+                        }
+                        a.finish_reason = part.finish_reason.or(a.finish_reason.take());
+                        a.prompt_tokens = part.prompt_tokens.or(a.prompt_tokens);
+                        a.completion_tokens = part.completion_tokens.or(a.completion_tokens);
+                    }
+                }
+            }
+            return answer.ok_or_else(|| self.bad_body("no \"message\" in the answer"));
+        }
+        self.parse_ollama_one(bytes)
+    }
+
+    fn parse_ollama_one(&self, bytes: &[u8]) -> Result<Answer, LlmError> {
         #[derive(Deserialize)]
         struct Reply {
             message: Option<ReplyMessage>,
@@ -429,6 +539,58 @@ impl Client {
     }
 
     fn parse_openai(&self, bytes: &[u8]) -> Result<Answer, LlmError> {
+        // A streamed answer is server-sent events: `data: {chunk}` lines, then `data: [DONE]`.
+        let text = String::from_utf8_lossy(bytes);
+        let events: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .map(str::trim)
+            .filter(|d| !d.is_empty() && *d != "[DONE]")
+            .collect();
+        if events.is_empty() {
+            return self.parse_openai_one(bytes);
+        }
+        let mut answer = Answer {
+            content: String::new(),
+            thinking: None,
+            finish_reason: None,
+            prompt_tokens: None,
+            completion_tokens: None,
+        };
+        for data in events {
+            let v: Value = serde_json::from_str(data)
+                .map_err(|e| self.bad_body(format!("not a chat completion chunk: {e}")))?;
+            if v.get("error").is_some() {
+                return Err(self.bad_body(format!(
+                    "error in a 2xx answer{}",
+                    detail_from_body(data.as_bytes())
+                )));
+            }
+            if let Some(choice) = v.get("choices").and_then(|c| c.get(0)) {
+                let delta = choice.get("delta").or_else(|| choice.get("message"));
+                if let Some(c) = delta.and_then(|d| d.get("content")).and_then(Value::as_str) {
+                    answer.content.push_str(c);
+                }
+                if let Some(t) = delta
+                    .and_then(|d| d.get("reasoning_content"))
+                    .and_then(Value::as_str)
+                {
+                    answer.thinking.get_or_insert_with(String::new).push_str(t);
+                }
+                if let Some(f) = choice.get("finish_reason").and_then(Value::as_str) {
+                    answer.finish_reason = Some(f.to_owned());
+                }
+            }
+            if let Some(u) = v.get("usage") {
+                answer.prompt_tokens = u.get("prompt_tokens").and_then(Value::as_u64);
+                answer.completion_tokens = u.get("completion_tokens").and_then(Value::as_u64);
+            }
+        }
+        answer.thinking = answer.thinking.filter(|t| !t.is_empty());
+        Ok(answer)
+    }
+
+    fn parse_openai_one(&self, bytes: &[u8]) -> Result<Answer, LlmError> {
         #[derive(Deserialize)]
         struct Reply {
             #[serde(default)]
@@ -472,4 +634,33 @@ impl Client {
             completion_tokens: reply.usage.as_ref().and_then(|u| u.completion_tokens),
         })
     }
+}
+
+/// Transport errors, by kind: never by their text.
+fn classify(
+    url: &str,
+    connect_timeout: Duration,
+    timeout: Duration,
+    err: reqwest::Error,
+) -> LlmError {
+    let url = url.to_owned();
+    if err.is_timeout() {
+        let (phase, limit) = if err.is_connect() {
+            ("connect", connect_timeout)
+        } else {
+            ("answer", timeout)
+        };
+        return LlmError::Timeout {
+            url,
+            phase,
+            seconds: limit.as_secs(),
+        };
+    }
+    if is_refused(&err) {
+        return LlmError::Refused { url };
+    }
+    if err.is_connect() {
+        return LlmError::Connect { url, source: err };
+    }
+    LlmError::Transport { url, source: err }
 }

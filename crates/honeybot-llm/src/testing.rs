@@ -12,6 +12,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -29,6 +30,14 @@ pub enum Reply {
     /// Read the request, then never answer (until the server is dropped): a model that
     /// takes longer than the client's timeout.
     Hang,
+    /// A 200 answer with this text whose body is sent one byte every `every` (headers at
+    /// once): a server that keeps the connection busy without ever finishing.
+    Trickle { content: String, every: Duration },
+    /// A 200 answer whose body stops after its first `bytes` bytes and then stays silent
+    /// (connection held open until the server is dropped): a model that stalls mid-answer.
+    Stall { content: String, bytes: usize },
+    /// An HTTP redirect (`307`) to `location`.
+    Redirect(String),
 }
 
 impl Reply {
@@ -150,6 +159,7 @@ fn serve(
             continue;
         };
         let path = request.path.clone();
+        let streamed = request.body["stream"] == json!(true);
         requests
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -165,9 +175,43 @@ fn serve(
                 held.push(stream);
                 continue;
             }
+            Reply::Redirect(location) => {
+                let head = format!(
+                    "HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = stream.write_all(head.as_bytes());
+                continue;
+            }
+            Reply::Trickle { content, every } => {
+                let body = answer_body(&path, &content, None, streamed);
+                let _ = stream.write_all(stream_head().as_bytes());
+                for b in body.bytes() {
+                    if stop.load(Ordering::SeqCst) || stream.write_all(&[b]).is_err() {
+                        break;
+                    }
+                    std::thread::sleep(every);
+                }
+                continue;
+            }
+            Reply::Stall { content, bytes } => {
+                let body = answer_body(&path, &content, None, streamed);
+                let cut = &body.as_bytes()[..bytes.min(body.len())];
+                let _ = stream
+                    .write_all(stream_head().as_bytes())
+                    .and_then(|()| stream.write_all(cut));
+                held.push(stream);
+                continue;
+            }
+            Reply::Text(content) if streamed => {
+                let body = answer_body(&path, &content, None, true);
+                let _ = stream
+                    .write_all(stream_head().as_bytes())
+                    .and_then(|()| stream.write_all(body.as_bytes()));
+                continue;
+            }
             Reply::Text(content) => (200, success(&path, &content, None)),
             Reply::TextWithThinking { content, thinking } => {
-                (200, success(&path, &content, Some(&thinking)))
+                (200, answer_body(&path, &content, Some(&thinking), streamed))
             }
             Reply::Error(status, message) => {
                 let body = if path.starts_with("/v1/") {
@@ -189,6 +233,46 @@ fn serve(
             .and_then(|()| stream.write_all(body.as_bytes()));
     }
     drop(held);
+}
+
+/// Headers of a streamed 200 answer: no length, the body ends when the connection closes.
+fn stream_head() -> String {
+    "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\n\r\n".to_owned()
+}
+
+/// The 200 body for `content`: streamed (Ollama: JSON lines, a few characters each, then a
+/// `done` line; OpenAI: server-sent events ending in `[DONE]`) or one JSON object.
+fn answer_body(path: &str, content: &str, thinking: Option<&str>, streamed: bool) -> String {
+    if !streamed {
+        return success(path, content, thinking);
+    }
+    let chars: Vec<char> = content.chars().collect();
+    let pieces: Vec<String> = chars.chunks(8).map(|c| c.iter().collect()).collect();
+    let mut out = String::new();
+    if path.starts_with("/v1/") {
+        for p in &pieces {
+            let chunk = json!({"id": "chatcmpl-fake", "object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": null}]});
+            out.push_str(&format!("data: {chunk}\n\n"));
+        }
+        let last = json!({"id": "chatcmpl-fake", "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 20}});
+        out.push_str(&format!("data: {last}\n\ndata: [DONE]\n\n"));
+    } else {
+        if let Some(t) = thinking {
+            let line = json!({"model": "fake", "message": {"role": "assistant", "content": "", "thinking": t}, "done": false});
+            out.push_str(&format!("{line}\n"));
+        }
+        for p in &pieces {
+            let line = json!({"model": "fake", "message": {"role": "assistant", "content": p}, "done": false});
+            out.push_str(&format!("{line}\n"));
+        }
+        let last = json!({"model": "fake", "message": {"role": "assistant", "content": ""},
+            "done": true, "done_reason": "stop", "prompt_eval_count": 100, "eval_count": 20});
+        out.push_str(&format!("{last}\n"));
+    }
+    out
 }
 
 fn success(path: &str, content: &str, thinking: Option<&str>) -> String {

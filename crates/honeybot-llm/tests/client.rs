@@ -261,3 +261,103 @@ fn chat_json_reads_typed_answers_and_rejects_mismatches() {
         assert_eq!(err.kind(), ErrorKind::BadBody, "{err}");
     }
 }
+
+fn streaming_client(provider: Provider, url: &str, total: Duration, stall: Duration) -> Client {
+    let endpoint = Endpoint::parse(url).expect("endpoint");
+    let mut cfg = ClientConfig::new(provider, endpoint, "m");
+    cfg.stream = true;
+    cfg.timeout = total;
+    cfg.stall_timeout = stall;
+    Client::new(cfg).expect("client")
+}
+
+#[test]
+fn a_trickling_server_is_given_up_at_the_total_deadline() {
+    // Headers at once, then one byte every 100 ms: each read succeeds, the answer never
+    // ends in time. The whole request has one deadline.
+    let server = FakeServer::start(vec![Reply::Trickle {
+        content: "word ".repeat(400),
+        every: Duration::from_millis(100),
+    }])
+    .expect("server");
+    let c = streaming_client(
+        Provider::Ollama,
+        &server.url(),
+        Duration::from_secs(2),
+        Duration::from_secs(1),
+    );
+    let t = std::time::Instant::now();
+    let err = ask(&c).expect_err("a trickle must time out");
+    let took = t.elapsed();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(err.to_string().contains("within 2 s"), "{err}");
+    // The deadline is 2 s; far below the 200 s the trickle would take.
+    assert!(took < Duration::from_secs(20), "gave up after {took:?}");
+}
+
+#[test]
+fn a_stalled_stream_is_given_up_after_the_silence_limit() {
+    for provider in [Provider::Ollama, Provider::OpenAi] {
+        let server = FakeServer::start(vec![Reply::Stall {
+            content: "Add the stall timeout to the client".into(),
+            bytes: 60,
+        }])
+        .expect("server");
+        let c = streaming_client(
+            provider,
+            &server.url(),
+            Duration::from_secs(120),
+            Duration::from_secs(1),
+        );
+        let t = std::time::Instant::now();
+        let err = ask(&c).expect_err("a stall must time out");
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+        assert!(
+            err.to_string()
+                .contains("send more of the answer within 1 s"),
+            "{err}"
+        );
+        assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
+        assert_eq!(server.requests()[0].body["stream"], true);
+    }
+}
+
+#[test]
+fn streamed_answers_are_assembled_in_both_protocols() {
+    for provider in [Provider::Ollama, Provider::OpenAi] {
+        let text = "Stream the answer and give up after a silence";
+        let server = FakeServer::start(vec![Reply::text(text)]).expect("server");
+        let c = streaming_client(
+            provider,
+            &server.url(),
+            Duration::from_secs(10),
+            Duration::from_secs(5),
+        );
+        let answer = ask(&c).expect("answer");
+        assert_eq!(answer.content, text, "{provider:?}");
+        assert_eq!(answer.finish_reason.as_deref(), Some("stop"));
+        assert_eq!(answer.completion_tokens, Some(20));
+    }
+}
+
+#[test]
+fn redirects_are_not_followed_and_the_prompt_stays_at_the_endpoint() {
+    let elsewhere = FakeServer::start_on(
+        "127.0.0.2:0".parse().expect("addr"),
+        vec![Reply::text("Leaked")],
+    )
+    .expect("second server on 127.0.0.2");
+    let server = FakeServer::start(vec![Reply::Redirect(format!(
+        "{}/api/chat",
+        elsewhere.url()
+    ))])
+    .expect("server");
+    let err = ask(&client(Provider::Ollama, &server.url())).expect_err("a redirect is an error");
+    assert_eq!(err.kind(), ErrorKind::Rejected, "{err}");
+    assert!(err.to_string().contains("redirect"), "{err}");
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the prompt was re-sent to {}",
+        elsewhere.url()
+    );
+}

@@ -6,12 +6,17 @@
 //! otherwise a generated combined log. Run:
 //! `cargo bench -p honeybot-logparse --bench parse`
 //! and compare the two `thrpt` lines (elements = lines).
+//!
+//! A second group compares a custom `log_format` plan with the built-in parser on the same
+//! generated combined log (the plan compiled from nginx's own `combined` definition), and a
+//! plan for a format with `$time_iso8601`, `$request_time` and upstream fields on the same
+//! requests written in that format. Target: custom within 2x of built-in.
 
 use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use honeybot_logparse::parse_line;
+use honeybot_logparse::{LogFormat, parse_line};
 use regex::bytes::Regex;
 
 /// The Python tool's pattern, kept as it was (IPv4 only, `-` ident): the peer does the
@@ -110,5 +115,81 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// nginx's `combined`, as a custom definition.
+const COMBINED_DEF: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
+/// A proxy-style format: ISO time first, host, timings and upstream fields.
+const PROXY_DEF: &str = r#"[$time_iso8601] $host $remote_addr "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct="$upstream_connect_time" ua="$upstream_addr""#;
+
+/// The generated combined log rewritten in [`PROXY_DEF`]'s shape (same requests).
+fn as_proxy_format(combined: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(combined.len() * 5 / 4);
+    for line in combined.split_inclusive(|&b| b == b'\n') {
+        let e = parse_line(line).expect("generated lines parse");
+        let t = e.time;
+        out.extend_from_slice(
+            format!(
+                "[{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+02:00] blog.example {} \"",
+                t.year,
+                t.month,
+                t.day,
+                t.hour,
+                t.minute,
+                t.second,
+                String::from_utf8_lossy(e.remote_addr),
+            )
+            .as_bytes(),
+        );
+        let start = line.iter().position(|&b| b == b'"').unwrap_or(0) + 1;
+        let body = &line[start..line.len() - 1];
+        out.extend_from_slice(body);
+        out.extend_from_slice(b" rt=0.004 uct=\"0.001\" ua=\"127.0.0.1:8080\"\n");
+    }
+    out
+}
+
+fn bench_custom(c: &mut Criterion) {
+    let data = generated_log(50_000);
+    let lines: Vec<&[u8]> = data.split_inclusive(|&b| b == b'\n').collect();
+    let proxy = as_proxy_format(&data);
+    let proxy_lines: Vec<&[u8]> = proxy.split_inclusive(|&b| b == b'\n').collect();
+    let mut group = c.benchmark_group(format!(
+        "custom log_format, {} generated lines",
+        lines.len()
+    ));
+    group.throughput(Throughput::Elements(lines.len() as u64));
+    group.sample_size(20);
+
+    let run = |format: &LogFormat, lines: &[&[u8]]| {
+        let mut ok = 0u64;
+        for line in lines {
+            if let Ok(e) = format.parse(line) {
+                ok += u64::from(e.status);
+            }
+        }
+        black_box(ok)
+    };
+    let builtin = LogFormat::auto();
+    let combined = LogFormat::from_spec(COMBINED_DEF).expect("combined definition compiles");
+    let proxy_format = LogFormat::from_spec(PROXY_DEF).expect("proxy definition compiles");
+    assert_eq!(
+        run(&builtin, &lines),
+        run(&combined, &lines),
+        "both read every line alike"
+    );
+    assert_eq!(
+        run(&builtin, &lines),
+        run(&proxy_format, &proxy_lines),
+        "same requests"
+    );
+    group.bench_function("built-in (combined)", |b| b.iter(|| run(&builtin, &lines)));
+    group.bench_function("custom plan (combined definition)", |b| {
+        b.iter(|| run(&combined, &lines))
+    });
+    group.bench_function("custom plan (iso8601 + upstream fields)", |b| {
+        b.iter(|| run(&proxy_format, &proxy_lines))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_custom);
 criterion_main!(benches);

@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod escape;
+mod format;
 mod parse;
 mod time;
 
@@ -24,6 +25,7 @@ mod time;
 mod tests;
 
 pub use escape::unescape;
+pub use format::{BUILTIN_FORMATS, FormatError, LogFormat};
 pub use parse::{MAX_LINE_LEN, parse_line};
 pub use time::{Date, LogTime};
 
@@ -70,6 +72,8 @@ pub enum Format {
     /// (`$request_time`) or `Name:value` fields other than the Honeybot extended ones.
     CombinedExtra,
     HoneybotExtended,
+    /// A custom nginx `log_format` definition ([`LogFormat::compile`]).
+    Custom,
 }
 
 /// `$request`. A well-formed request is `METHOD TARGET PROTOCOL`; anything else nginx

@@ -83,7 +83,7 @@ pub fn parse_line(line: &[u8]) -> Result<Entry<'_>, ParseError> {
 }
 
 /// Strip the line ending and trailing blanks (some servers pad lines with a space).
-fn trim_end(mut line: &[u8]) -> &[u8] {
+pub(crate) fn trim_end(mut line: &[u8]) -> &[u8] {
     while let [rest @ .., b'\n' | b'\r' | b' ' | b'\t'] = line {
         line = rest;
     }
@@ -153,7 +153,7 @@ fn parse_head(head: &[u8]) -> Result<Head<'_>, ParseError> {
 /// IPv4, IPv6 (with an optional `%zone`) or a host name: a non-empty run of the characters
 /// those use. Deliberately loose: nginx writes `$remote_addr` itself, so a wrong-looking
 /// address is rare and is rejected here only when it holds characters no address has.
-fn is_address(token: &[u8]) -> bool {
+pub(crate) fn is_address(token: &[u8]) -> bool {
     !token.is_empty()
         && token
             .iter()
@@ -161,7 +161,7 @@ fn is_address(token: &[u8]) -> bool {
 }
 
 /// Split `$request` into `METHOD TARGET [PROTOCOL]`, or keep it whole as `Raw`.
-fn split_request(req: &[u8]) -> Request<'_> {
+pub(crate) fn split_request(req: &[u8]) -> Request<'_> {
     let Some(sp) = space(req) else {
         return Request::Raw(req);
     };
@@ -229,7 +229,7 @@ fn next_token(s: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-fn parse_status(s: &[u8]) -> Option<u16> {
+pub(crate) fn parse_status(s: &[u8]) -> Option<u16> {
     match *s {
         [a, b, c] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => {
             Some(u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'))
@@ -239,7 +239,7 @@ fn parse_status(s: &[u8]) -> Option<u16> {
 }
 
 /// `$body_bytes_sent`: digits (fitting a u64) or `-`.
-fn parse_bytes(s: &[u8]) -> Option<Option<u64>> {
+pub(crate) fn parse_bytes(s: &[u8]) -> Option<Option<u64>> {
     if s == b"-" {
         return Some(None);
     }
@@ -256,7 +256,7 @@ fn parse_bytes(s: &[u8]) -> Option<Option<u64>> {
     Some(Some(n))
 }
 
-fn dash_is_none(field: &[u8]) -> Option<&[u8]> {
+pub(crate) fn dash_is_none(field: &[u8]) -> Option<&[u8]> {
     (field != b"-" && !field.is_empty()).then_some(field)
 }
 

@@ -175,6 +175,99 @@ pub(crate) fn parse_time(field: &[u8]) -> Option<LogTime> {
     })
 }
 
+/// `$time_iso8601`: `2024-05-01T12:34:56+02:00` (also `Z`, and fractional seconds, which
+/// are dropped). Ranges are checked as for [`parse_time`].
+pub(crate) fn parse_iso8601(field: &[u8]) -> Option<LogTime> {
+    if field.len() < 20 {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u16> {
+        field[r]
+            .iter()
+            .try_fold(0u16, |n, &b| Some(n * 10 + u16::from(digit(b)?)))
+    };
+    if field[4] != b'-' || field[7] != b'-' || !matches!(field[10], b'T' | b' ') {
+        return None;
+    }
+    if field[13] != b':' || field[16] != b':' {
+        return None;
+    }
+    let year = num(0..4)?;
+    let month = num(5..7)? as u8;
+    let day = num(8..10)? as u8;
+    let hour = num(11..13)? as u8;
+    let minute = num(14..16)? as u8;
+    let second = num(17..19)? as u8;
+    let mut rest = &field[19..];
+    if let [b'.', frac @ ..] = rest {
+        let digits = frac.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 {
+            return None;
+        }
+        rest = &frac[digits..];
+    }
+    let offset_minutes: i16 = match rest {
+        [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] | [sign @ (b'+' | b'-'), h1, h2, m1, m2] => {
+            let h = digit(*h1)? * 10 + digit(*h2)?;
+            let m = digit(*m1)? * 10 + digit(*m2)?;
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let v = i16::from(h) * 60 + i16::from(m);
+            if *sign == b'-' { -v } else { v }
+        }
+        _ => return None,
+    };
+    if !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    Some(LogTime {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+        offset_minutes,
+    })
+}
+
+/// `$msec`: Unix seconds with milliseconds (`1714567890.123`), as a UTC time.
+pub(crate) fn parse_msec(field: &[u8]) -> Option<LogTime> {
+    let (secs, frac) = match memchr::memchr(b'.', field) {
+        Some(dot) => (&field[..dot], &field[dot + 1..]),
+        None => (field, &[][..]),
+    };
+    if secs.is_empty() || secs.len() > 11 || !frac.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let secs = secs
+        .iter()
+        .try_fold(0i64, |n, &b| Some(n * 10 + i64::from(digit(b)?)))?;
+    // Years 1970..=9999, like the other time fields.
+    if secs > 253_402_300_799 {
+        return None;
+    }
+    let date = civil_from_days(secs.div_euclid(86_400));
+    let in_day = secs.rem_euclid(86_400);
+    Some(LogTime {
+        year: date.year,
+        month: date.month,
+        day: date.day,
+        hour: (in_day / 3_600) as u8,
+        minute: (in_day % 3_600 / 60) as u8,
+        second: (in_day % 60) as u8,
+        offset_minutes: 0,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -164,6 +164,74 @@ impl Audio {
     }
 }
 
+/// A WAV file written as the audio comes, so a long job never sits whole in memory. The
+/// header's lengths are fixed up by [`WavFile::finish`].
+pub struct WavFile {
+    path: PathBuf,
+    rate: u32,
+    writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
+}
+
+impl std::fmt::Debug for WavFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WavFile")
+            .field("path", &self.path)
+            .field("rate", &self.rate)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WavFile {
+    pub fn create(path: &Path, rate: u32) -> Result<WavFile, WavError> {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let writer = hound::WavWriter::create(path, spec).map_err(|source| WavError::Write {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(WavFile {
+            path: path.to_owned(),
+            rate,
+            writer,
+        })
+    }
+
+    pub fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    /// Appends `audio` (resampled to the file's rate when it differs).
+    pub fn write(&mut self, audio: &Audio) -> Result<(), WavError> {
+        let resampled;
+        let samples = if audio.rate == self.rate {
+            &audio.samples
+        } else {
+            resampled = audio.resampled(self.rate);
+            &resampled.samples
+        };
+        for &s in samples {
+            self.writer
+                .write_sample(s)
+                .map_err(|source| WavError::Write {
+                    path: self.path.clone(),
+                    source,
+                })?;
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<(), WavError> {
+        let path = self.path;
+        self.writer
+            .finalize()
+            .map_err(|source| WavError::Write { path, source })
+    }
+}
+
 /// Root mean square of `samples` relative to full scale.
 pub fn rms(samples: &[i16]) -> f64 {
     if samples.is_empty() {

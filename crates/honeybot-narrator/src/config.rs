@@ -20,6 +20,10 @@
 //! device = "honeybot"           # sink / ALSA device; default: the system default
 //! buffer_ms = 250               # audio handed to the player ahead of time
 //!
+//! [limits]
+//! max_text_bytes = 1048576      # largest text or file a `say` may hand over
+//! max_queue = 32                # jobs waiting behind the one speaking
+//!
 //! [pronunciations]
 //! AI = "A.I."
 //! ```
@@ -79,9 +83,39 @@ pub struct Config {
     pub espeak: EspeakConfig,
     #[serde(default)]
     pub sink: SinkConfig,
+    #[serde(default)]
+    pub limits: Limits,
     /// Additions to and overrides of the built-in pronunciation table.
     #[serde(default)]
     pub pronunciations: BTreeMap<String, String>,
+}
+
+/// `[limits]`: what one client may ask of the daemon, so no request can make it large.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Largest text (`say` text) or file (`say --file`, `speak`) accepted, in bytes.
+    #[serde(default = "default_max_text_bytes")]
+    pub max_text_bytes: u64,
+    /// Most jobs waiting in the queue; a `say` beyond it is refused.
+    #[serde(default = "default_max_queue")]
+    pub max_queue: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_text_bytes: default_max_text_bytes(),
+            max_queue: default_max_queue(),
+        }
+    }
+}
+
+fn default_max_text_bytes() -> u64 {
+    1024 * 1024
+}
+fn default_max_queue() -> usize {
+    32
 }
 
 fn default_engine() -> EngineKind {
@@ -133,6 +167,12 @@ impl Config {
                 "piper.model",
                 "engine is piper, so a voice model is needed (or set a fallback)",
             );
+        }
+        if self.limits.max_text_bytes == 0 || self.limits.max_text_bytes > 64 * 1024 * 1024 {
+            return invalid("limits.max_text_bytes", "must be between 1 and 67108864");
+        }
+        if self.limits.max_queue == 0 || self.limits.max_queue > 10_000 {
+            return invalid("limits.max_queue", "must be between 1 and 10000");
         }
         if let Some(l) = self.piper.length_scale {
             if !(0.1..=10.0).contains(&l) {

@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod daemon;
 pub mod engine;
+pub mod input;
 pub mod markdown;
 pub mod pronounce;
 pub mod protocol;

@@ -1,17 +1,17 @@
 //! `honeybot-narrator`: serve | say | speak | stop | skip | pause | resume | status.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use honeybot_daemon::Notifier;
+use honeybot_daemon::terminal::for_terminal as printable;
 use honeybot_narrator::client::Client;
 use honeybot_narrator::config::Config;
 use honeybot_narrator::engine::EngineKind;
 use honeybot_narrator::markdown::markdown_to_script;
-use honeybot_narrator::protocol::{EndReason, Event, Priority, Request, TextFormat, printable};
-use honeybot_narrator::{daemon, speak};
+use honeybot_narrator::protocol::{EndReason, Event, Priority, Request, TextFormat};
+use honeybot_narrator::{daemon, input, speak};
 
 #[derive(Parser)]
 #[command(
@@ -74,6 +74,12 @@ enum Cmd {
     Resume(Conn),
     /// Print the daemon's state as JSON.
     Status(Conn),
+    /// Check a config file (keys, types, values) without starting anything; exit 0 when
+    /// `serve --config FILE` would accept it (the NixOS module runs this at build time).
+    CheckConfig {
+        #[arg(long)]
+        config: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -206,23 +212,23 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             if model.is_some() {
                 cfg.piper.model = model;
             }
+            let limit = cfg.limits.max_text_bytes;
             let md = if input == Path::new("-") {
-                let mut s = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut s)
-                    .context("reading stdin")?;
-                s
+                input::read_capped(std::io::stdin().lock(), limit, Path::new("standard input"))?
             } else {
-                std::fs::read_to_string(&input)
-                    .with_context(|| format!("reading {}", input.display()))?
+                input::read_file_capped(&input, limit)?
             };
             let script = markdown_to_script(&md, &cfg.text_options());
             if script.sentences.is_empty() {
                 bail!("{}: nothing to say", input.display());
             }
-            let rendered = speak::render_with(engine, &cfg, &script)?;
-            rendered.audio.write_wav(&output)?;
+            let rendered = speak::render_with(engine, &cfg, &script, &output)?;
             println!("{}: {}", output.display(), rendered.summary());
+            Ok(ok)
+        }
+        Cmd::CheckConfig { config } => {
+            Config::load(&config)?;
+            println!("{}: ok", printable(&config.display().to_string()));
             Ok(ok)
         }
         Cmd::Stop(c) => simple(c, Request::Stop).await,
@@ -242,7 +248,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
 fn print_event(event: &Event, json: bool) {
     if json {
         if let Ok(line) = serde_json::to_string(event) {
-            println!("{line}");
+            println!("{}", honeybot_narrator::protocol::json_for_terminal(&line));
         }
         return;
     }

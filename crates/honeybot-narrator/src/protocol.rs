@@ -207,13 +207,24 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// `s` safe for a terminal or a log line: control characters (ANSI escapes, newlines) are
-/// shown escaped.
+/// `s` safe for a terminal or a log line: control characters (ANSI escapes, newlines) and
+/// bidirectional-formatting characters are shown escaped (Honeybot's one sanitizer,
+/// [`honeybot_daemon::terminal::for_terminal`]).
 pub fn printable(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
+    honeybot_daemon::terminal::for_terminal(s)
+}
+
+/// A JSON line safe for a terminal: characters the sanitizer would escape are written as
+/// JSON `\uXXXX` escapes, so the line stays valid JSON with the same meaning.
+pub fn json_for_terminal(line: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        if honeybot_daemon::terminal::needs_escape(c) {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{u:04x}");
+            }
         } else {
             out.push(c);
         }
@@ -258,6 +269,14 @@ mod tests {
 
     #[test]
     fn printable_escapes_control_characters() {
-        assert_eq!(printable("a\u{1b}[31mb\nc"), "a\\u{1b}[31mb\\nc");
+        assert_eq!(printable("a\u{1b}[31mb\nc"), "a\\u{1b}[31mb\\u{a}c");
+        assert_eq!(printable("a\u{202e}b"), "a\\u{202e}b");
+        let line = serde_json::to_string("x\u{202e}y").expect("json");
+        let safe = json_for_terminal(&line);
+        assert_eq!(safe, "\"x\\u202ey\"");
+        assert_eq!(
+            serde_json::from_str::<String>(&safe).expect("valid"),
+            "x\u{202e}y"
+        );
     }
 }

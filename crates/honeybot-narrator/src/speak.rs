@@ -1,16 +1,19 @@
-//! Rendering without the daemon (`honeybot-narrator speak`): sentences to one WAV file.
+//! Rendering without the daemon (`honeybot-narrator speak`): sentences to one WAV file,
+//! written sentence by sentence (a long text never sits in memory as audio).
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::audio::Audio;
+use crate::audio::{Audio, WavError, WavFile};
 use crate::config::Config;
 use crate::engine::{Engine, EngineError, EngineKind};
 use crate::markdown::Script;
 
-/// The audio of a whole script, with timings.
+/// What rendering a whole script gave, with timings.
 #[derive(Debug)]
 pub struct Rendered {
-    pub audio: Audio,
+    /// Length of the audio written.
+    pub duration: Duration,
     pub sentences: usize,
     /// Time spent synthesising, all sentences.
     pub synth_time: Duration,
@@ -23,7 +26,7 @@ pub struct Rendered {
 impl Rendered {
     /// Synthesis time over audio duration (below 1: faster than real time).
     pub fn real_time_factor(&self) -> f64 {
-        self.synth_time.as_secs_f64() / self.audio.duration().as_secs_f64().max(1e-9)
+        self.synth_time.as_secs_f64() / self.duration.as_secs_f64().max(1e-9)
     }
 
     /// One line for people (and for benches/narrator.sh, which reads the figures from it).
@@ -31,7 +34,7 @@ impl Rendered {
         format!(
             "{} sentences, {:.2} s of audio; engine load {:.2} s, synthesis {:.2} s (real-time factor {:.3}), first sentence {:.3} s",
             self.sentences,
-            self.audio.duration().as_secs_f64(),
+            self.duration.as_secs_f64(),
             self.load_time.as_secs_f64(),
             self.synth_time.as_secs_f64(),
             self.real_time_factor(),
@@ -40,12 +43,23 @@ impl Rendered {
     }
 }
 
-/// Starts `kind` with the settings of `cfg` and renders `script` with its sentence gap.
+/// Why rendering failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Wav(#[from] WavError),
+}
+
+/// Starts `kind` with the settings of `cfg` and renders `script` with its sentence gap into
+/// the WAV file `output`.
 pub fn render_with(
     kind: EngineKind,
     cfg: &Config,
     script: &Script,
-) -> Result<Rendered, EngineError> {
+    output: &Path,
+) -> Result<Rendered, RenderError> {
     let settings = cfg.engine_settings();
     let t = Instant::now();
     let mut engine = Engine::start(kind, &settings.piper, &settings.espeak)?;
@@ -54,18 +68,22 @@ pub fn render_with(
         &mut engine,
         script,
         Duration::from_millis(cfg.sentence_gap_ms),
+        output,
     )?;
     rendered.load_time = load_time;
     Ok(rendered)
 }
 
-/// Synthesises `script` sentence by sentence, with `gap` of silence between sentences.
+/// Synthesises `script` sentence by sentence into the WAV file `output`, with `gap` of
+/// silence between sentences. The file's rate is the first sentence's.
 pub fn render(
     engine: &mut Engine,
     script: &Script,
     gap: Duration,
-) -> Result<Rendered, EngineError> {
-    let mut audio: Option<Audio> = None;
+    output: &Path,
+) -> Result<Rendered, RenderError> {
+    let mut file: Option<WavFile> = None;
+    let mut samples: u64 = 0;
     let mut synth_time = Duration::ZERO;
     let mut first_sentence_time = None;
     for sentence in &script.sentences {
@@ -74,20 +92,33 @@ pub fn render(
         let took = t.elapsed();
         synth_time += took;
         first_sentence_time.get_or_insert(took);
-        match audio.as_mut() {
-            None => audio = Some(part),
-            Some(a) => {
-                let silence = Audio::silence(a.rate, gap);
-                a.append(&silence);
-                a.append(&part);
+        let w = match file.as_mut() {
+            Some(w) => {
+                let silence = Audio::silence(w.rate(), gap);
+                samples += silence.samples.len() as u64;
+                w.write(&silence)?;
+                w
             }
-        }
+            None => file.insert(WavFile::create(output, part.rate)?),
+        };
+        let part = part.resampled(w.rate());
+        samples += part.samples.len() as u64;
+        w.write(&part)?;
     }
+    let rate = match file {
+        Some(w) => {
+            let rate = w.rate();
+            w.finish()?;
+            rate
+        }
+        None => {
+            let w = WavFile::create(output, 22050)?;
+            w.finish()?;
+            22050
+        }
+    };
     Ok(Rendered {
-        audio: audio.unwrap_or(Audio {
-            rate: 22050,
-            samples: Vec::new(),
-        }),
+        duration: Duration::from_secs_f64(samples as f64 / f64::from(rate)),
         sentences: script.sentences.len(),
         synth_time,
         first_sentence_time,

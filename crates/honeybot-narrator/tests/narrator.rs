@@ -263,6 +263,51 @@ fn serve_refuses_a_bad_config_naming_file_line_and_key() {
     );
 }
 
+#[test]
+fn check_config_accepts_a_good_file_and_names_the_bad_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("narrator.toml");
+    let check = |config: &str| {
+        std::fs::write(&cfg, config).expect("write config");
+        // No XDG_RUNTIME_DIR, as in the Nix build sandbox: checking needs no socket.
+        Command::new(BIN)
+            .args(["check-config", "--config"])
+            .arg(&cfg)
+            .env_remove("XDG_RUNTIME_DIR")
+            .output()
+            .expect("run check-config")
+    };
+    let out = check(
+        "engine = \"espeak-ng\"\n[sink]\nplayer = \"pw-play\"\ndevice = \"honeybot\"\n\
+         [pronunciations]\nHoneybot = \"Honey bot\"\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(": ok"));
+    // Piper without a model and without a fallback: refused, naming the key.
+    let out = check("engine = \"piper\"\nfallback = \"none\"\n");
+    assert!(!out.status.success(), "accepted piper without a model");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("piper.model"), "{err}");
+    // A typo'd key: file, line and key.
+    let out = check("engine = \"espeak-ng\"\nvoulme = 3\n");
+    assert!(!out.status.success(), "accepted an unknown key");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let want = format!("{}:2:1: key `voulme`", cfg.display());
+    assert!(err.contains(&want), "{want} not in {err}");
+    // A missing file is an error too (a store path that was never written).
+    std::fs::remove_file(&cfg).expect("rm");
+    let out = Command::new(BIN)
+        .args(["check-config", "--config"])
+        .arg(&cfg)
+        .output()
+        .expect("run check-config");
+    assert!(!out.status.success(), "accepted a missing file");
+}
+
 // ---------------------------------------------------------------------------------------
 // The daemon.
 
@@ -296,6 +341,22 @@ impl Daemon {
         pulse: Option<&Pulse>,
         env: &[(&str, &Path)],
     ) -> Daemon {
+        Daemon::start_full(dir, config, pulse, env, None)
+    }
+
+    /// A daemon whose address space is capped at `bytes` (`prlimit --as`), so a request
+    /// that makes it grow kills it (and fails the test), not the machine.
+    fn start_capped(dir: &Path, config: &str, bytes: u64) -> Daemon {
+        Daemon::start_full(dir, config, None, &[], Some(bytes))
+    }
+
+    fn start_full(
+        dir: &Path,
+        config: &str,
+        pulse: Option<&Pulse>,
+        env: &[(&str, &Path)],
+        address_space: Option<u64>,
+    ) -> Daemon {
         let socket = dir.join("narrator.sock");
         let cfg = dir.join("narrator.toml");
         std::fs::write(
@@ -304,7 +365,14 @@ impl Daemon {
         )
         .expect("config");
         let log = dir.join("narrator.log");
-        let mut cmd = Command::new(BIN);
+        let mut cmd = match address_space {
+            Some(bytes) => {
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--as={bytes}")).arg("--").arg(BIN);
+                c
+            }
+            None => Command::new(BIN),
+        };
         cmd.args(["serve", "--config"]).arg(&cfg);
         cmd.stderr(std::fs::File::create(&log).expect("log file"))
             .env("RUST_LOG", "debug");
@@ -313,7 +381,7 @@ impl Daemon {
         }
         cmd.envs(env.iter().copied());
         let child = cmd.spawn().expect("spawn serve");
-        let d = Daemon { child, socket, log };
+        let mut d = Daemon { child, socket, log };
         // Ready when status answers (polling, not sleeping a guessed time).
         let deadline = Instant::now() + Duration::from_secs(60);
         let rt = runtime();
@@ -324,6 +392,12 @@ impl Daemon {
             });
             if ok.is_some() {
                 break;
+            }
+            if let Ok(Some(status)) = d.child.try_wait() {
+                panic!(
+                    "daemon exited ({status}) before answering; log:\n{}",
+                    d.log()
+                );
             }
             assert!(
                 Instant::now() < deadline,
@@ -1038,4 +1112,209 @@ fn sd_notify_ready_is_sent_once_the_voice_is_loaded() {
     let msg = String::from_utf8_lossy(&buf[..n]);
     assert!(msg.contains("READY=1"), "{msg}");
     assert!(msg.contains("STATUS=voice espeak-ng loaded"), "{msg}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Hostile clients and careless operators (#13 items 1-3).
+
+fn say_req(text: Option<&str>, file: Option<&Path>) -> Request {
+    Request::Say {
+        text: text.map(str::to_owned),
+        file: file.map(Path::to_owned),
+        format: TextFormat::Text,
+        priority: Priority::Normal,
+    }
+}
+
+/// VmRSS of `pid` in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS")
+}
+
+#[test]
+fn hostile_says_are_refused_and_the_daemon_stays_up_and_small() {
+    if !require_tool("espeak-ng") || !require_tool("prlimit") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wavs = dir.path().join("out");
+    let config = format!(
+        "engine = \"espeak-ng\"\nfallback = \"none\"\n[limits]\nmax_queue = 4\n[sink]\nkind = \"wav\"\ndir = {:?}\n",
+        wavs.display().to_string()
+    );
+    // 1 GiB of address space: the daemon needs a fraction of it; reading /dev/zero whole
+    // (the bug) exhausts it and the daemon dies.
+    let mut d = Daemon::start_capped(dir.path(), &config, 1 << 30);
+    let big = dir.path().join("big.md");
+    std::fs::write(&big, "Words for the narrator. ".repeat(60_000)).expect("big file");
+    let rt = runtime();
+    rt.block_on(async {
+        let mut c = Client::connect(&d.socket).await.expect("connect");
+        let mut watcher = Client::connect(&d.socket).await.expect("connect");
+        watcher
+            .call(&Request::Subscribe, |_| {})
+            .await
+            .expect("subscribe");
+        for (req, want) in [
+            (
+                say_req(None, Some(Path::new("/dev/zero"))),
+                "/dev/zero is not a regular file",
+            ),
+            (
+                say_req(None, Some(&big)),
+                "larger than the limit of 1048576 bytes",
+            ),
+        ] {
+            let reply = c.call(&req, |_| {}).await;
+            let msg = match reply {
+                Ok(r) => r.error.unwrap_or_default(),
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                msg.contains(want),
+                "want {want:?}, got {msg:?}; log:\n{}",
+                d.log()
+            );
+        }
+        // The refusal is an error event too.
+        let seen = events_until(&mut watcher, Duration::from_secs(10), |e| {
+            matches!(e, Event::Error { message, .. } if message.contains("larger than the limit"))
+        })
+        .await;
+        assert!(!seen.is_empty());
+
+        // The queue holds max_queue jobs behind the one speaking and refuses the next (a
+        // long job speaks meanwhile, so nothing leaves the queue during the loop).
+        let busy = "This sentence keeps the narrator busy for a while. ".repeat(60);
+        c.call(&say_req(Some(&busy), None), |_| {})
+            .await
+            .expect("long job");
+        let mut refused = None;
+        for i in 0..8 {
+            if let Err(e) = c.call(&say_req(Some("Queued words."), None), |_| {}).await {
+                refused = Some((i, e.to_string()));
+                break;
+            }
+        }
+        let (i, msg) = refused.expect("a full queue refuses");
+        assert!(msg.contains("queue is full"), "{msg}");
+        assert_eq!(i, 4, "max_queue = 4 jobs waiting");
+        c.call(&Request::Stop, |_| {}).await.expect("stop");
+
+        // The WAV sink writes as the audio comes: the file has audio before the job ends.
+        let long = "This sentence keeps the narrator busy for a while. ".repeat(60);
+        let id = say(&mut watcher, &long, Priority::Normal).await;
+        events_until(
+            &mut watcher,
+            Duration::from_secs(60),
+            |e| matches!(e, Event::Sentence { id: i, index, .. } if *i == id && *index >= 3),
+        )
+        .await;
+        let wav = wavs.join(format!("{id}.wav"));
+        let size = std::fs::metadata(&wav).map(|m| m.len()).unwrap_or(0);
+        let status = c.call(&Request::Status, |_| {}).await.expect("status");
+        assert_eq!(
+            status.status.expect("status").current,
+            Some(id),
+            "job still running"
+        );
+        assert!(
+            size > 64 * 1024,
+            "{} holds {size} bytes while the job runs",
+            wav.display()
+        );
+        c.call(&Request::Stop, |_| {}).await.expect("stop");
+    });
+    assert!(
+        d.child.try_wait().expect("wait").is_none(),
+        "daemon died; log:\n{}",
+        d.log()
+    );
+    let rss = rss_kib(d.child.id());
+    assert!(
+        rss < 200 * 1024,
+        "daemon RSS {rss} KiB after the hostile requests"
+    );
+}
+
+#[test]
+fn a_regular_file_configured_as_socket_is_an_error_and_is_kept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let precious = dir.path().join("precious.txt");
+    std::fs::write(&precious, "keep me\n").expect("write");
+    let cfg = dir.path().join("n.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "socket = {:?}\nengine = \"espeak-ng\"\n",
+            precious.display().to_string()
+        ),
+    )
+    .expect("config");
+    let out = Command::new(BIN)
+        .args(["serve", "--config"])
+        .arg(&cfg)
+        .output()
+        .expect("run serve");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "serve started on a regular file: {stderr}"
+    );
+    assert!(
+        stderr.contains(&precious.display().to_string()) && stderr.contains("not a socket"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&precious).expect("the file is still there"),
+        "keep me\n"
+    );
+}
+
+#[test]
+fn a_missing_sink_dir_is_created_and_say_wait_escapes_bidi() {
+    if !require_tool("espeak-ng") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wavs = dir.path().join("not/yet/there");
+    let config = format!(
+        "engine = \"espeak-ng\"\nfallback = \"none\"\n[sink]\nkind = \"wav\"\ndir = {:?}\n",
+        wavs.display().to_string()
+    );
+    let d = Daemon::start(dir.path(), &config, None);
+    let out = Command::new(BIN)
+        .args(["say", "--socket"])
+        .arg(&d.socket)
+        .args(["--wait", "Read\u{202e}this backwards."])
+        .output()
+        .expect("run say");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}\nlog:\n{}", d.log());
+    assert!(
+        !stdout.contains('\u{202e}') && stdout.contains("Read\\u{202e}this"),
+        "{stdout}"
+    );
+    assert!(
+        wavs.join("1.wav").is_file(),
+        "no WAV in the created sink.dir"
+    );
+    let out = Command::new(BIN)
+        .args(["say", "--socket"])
+        .arg(&d.socket)
+        .args(["--wait", "--json", "Read\u{202e}this too."])
+        .output()
+        .expect("run say --json");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && !stdout.contains('\u{202e}'),
+        "{stdout}"
+    );
 }

@@ -1,9 +1,11 @@
 //! `honeybot demo`: the bundled sample log, imported and summarised.
 
-use honeybot_db::{DbOptions, HoneyDb, ImportOptions, import, report};
+use honeybot_db::report::Window;
+use honeybot_db::{DbOptions, HoneyDb, ImportOptions, import};
 
 use std::fmt::Write as _;
 
+use crate::report::{ReportFormat, ReportName, render};
 use crate::sanitize::for_terminal;
 use crate::{DemoArgs, emit};
 
@@ -21,7 +23,6 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<()> {
         &ImportOptions::new("sample-access.log (bundled)"),
         |_| {},
     )?;
-    let summary = report::summary(&db, TOP)?;
     let mut out = String::new();
     let db_path = for_terminal(&args.db.display().to_string());
     if stats.lines_skipped_duplicate == stats.lines_total {
@@ -38,45 +39,48 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<()> {
         )?;
     }
     writeln!(out)?;
-    let range = match (&summary.first_date, &summary.last_date) {
-        (Some(first), Some(last)) => format!(" ({first} to {last})"),
-        _ => String::new(),
-    };
-    writeln!(out, "  requests     {}", summary.requests)?;
-    writeln!(out, "  days         {}{range}", summary.days)?;
-    writeln!(out, "  clients      {}", summary.clients)?;
-    writeln!(out, "  user agents  {}", summary.user_agents)?;
-    writeln!(out, "  paths        {}", summary.paths)?;
-    writeln!(out, "  status mix")?;
-    for s in &summary.status_mix {
-        let share = 100.0 * s.requests as f64 / summary.requests.max(1) as f64;
-        writeln!(out, "    {}  {:>7}  {share:5.1} %", s.status, s.requests)?;
+    let all = Window::all();
+    out.push_str(&render(
+        &db,
+        ReportName::Summary,
+        &all,
+        Some(TOP),
+        ReportFormat::Table,
+    )?);
+    for (title, name, rows) in [
+        (
+            "AI crawlers and assistants (honeybot report ai)",
+            ReportName::Ai,
+            8,
+        ),
+        (
+            "Who runs the JavaScript trap (honeybot report js)",
+            ReportName::Js,
+            8,
+        ),
+        (
+            "Who asks for Markdown (honeybot report markdown)",
+            ReportName::Markdown,
+            6,
+        ),
+        (
+            "Dead links and probe noise (honeybot report 404)",
+            ReportName::NotFound,
+            4,
+        ),
+        (
+            "Probing clients (honeybot report hostile)",
+            ReportName::Hostile,
+            3,
+        ),
+    ] {
+        writeln!(out, "\n{title}")?;
+        out.push_str(&render(&db, name, &all, Some(rows), ReportFormat::Table)?);
     }
-    writeln!(out, "  top paths")?;
-    for p in &summary.top_paths {
-        writeln!(out, "    {:>7}  {}", p.requests, for_terminal(&p.path))?;
-    }
-    writeln!(out, "  top user agents")?;
-    for u in &summary.top_user_agents {
-        let ua = if u.user_agent.is_empty() {
-            "(none)"
-        } else {
-            &u.user_agent
-        };
-        writeln!(
-            out,
-            "    {:>7}  {}",
-            u.requests,
-            for_terminal(&shorten(ua, 100))
-        )?;
-    }
+    writeln!(
+        out,
+        "\nMore: honeybot report --db {db_path} NAME [--since DATE] [--until DATE] [--format json|csv]\n\
+         (NAME: summary agents ai js markdown robots 404 hostile new trends)"
+    )?;
     emit(&out)
-}
-
-/// At most `max` characters of `text`, with `…` when cut.
-fn shorten(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
-    }
 }

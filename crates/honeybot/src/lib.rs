@@ -1,14 +1,20 @@
 //! The `honeybot` command line: `honeybot ingest` imports access logs into HoneyDB exactly
-//! once, `honeybot demo` imports the bundled sample log and prints what it found.
+//! once, `honeybot demo` imports the bundled sample log and prints what it found,
+//! `honeybot reclassify` recomputes the stored user-agent classes and path kinds,
+//! `honeybot watch` shows the requests live as the ingester records them.
 
 mod demo;
 mod ingest;
+mod reclassify;
+pub mod report;
 pub mod sanitize;
+mod watch;
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use honeybot_db::TimeZonePolicy;
+use honeybot_db::{AgentsFile, Classifier, DbOptions, TimeZonePolicy, TrapPaths};
 
 /// Honeybot: a web head that watches itself.
 #[derive(Debug, Parser)]
@@ -24,6 +30,56 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Import the bundled sample log and print a summary of what it holds.
     Demo(DemoArgs),
+    /// Reports over HoneyDB: summary, agents, ai, js, markdown, robots, 404, hostile, new, trends.
+    Report(report::ReportArgs),
+    /// Recompute every stored user agent's class and operator and every path's kind (with
+    /// your `--agents` rules and trap paths), and print what changed.
+    Reclassify(ReclassifyArgs),
+    /// A live terminal dashboard of the requests HoneyDB records (`q` quits).
+    Watch(WatchArgs),
+}
+
+/// How new user agents and paths are classified (the same options for every command that
+/// writes HoneyDB: a database classified with other rules is re-classified on open).
+#[derive(Debug, Clone, Args)]
+pub struct ClassifyArgs {
+    /// Your own user-agent rules (TOML: `agent = [{ token = "...", class = "...",
+    /// operator = "...", note = "..." }]`); they take precedence over the built-in table.
+    #[arg(long, value_name = "FILE")]
+    pub agents: Option<PathBuf>,
+    /// The JavaScript trap's script path (its requests are the `trap` kind).
+    #[arg(long, value_name = "PATH", default_value = "/trap.js")]
+    pub trap_path: String,
+    /// The trap's beacon path: requests for it are stored without their query string.
+    #[arg(long, value_name = "PATH", default_value = "/api/beacon")]
+    pub beacon_path: String,
+}
+
+impl ClassifyArgs {
+    /// Sets the classifier and trap paths of `options`.
+    pub fn apply(&self, options: &mut DbOptions) -> anyhow::Result<()> {
+        if let Some(file) = &self.agents {
+            let rules: AgentsFile = honeybot_daemon::load_toml(file)?;
+            options.classifier = std::sync::Arc::new(
+                Classifier::new(Some(&rules)).with_context(|| format!("in {}", file.display()))?,
+            );
+        }
+        options.trap =
+            TrapPaths::new(&self.trap_path, &self.beacon_path).map_err(anyhow::Error::msg)?;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ReclassifyArgs {
+    /// The HoneyDB file (must exist).
+    #[arg(long, default_value = "honeybot.db")]
+    pub db: PathBuf,
+    /// Output format: what changed as text, or one JSON object.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    #[command(flatten)]
+    pub classify: ClassifyArgs,
 }
 
 #[derive(Debug, Args)]
@@ -31,6 +87,11 @@ pub struct IngestArgs {
     /// The HoneyDB file (created when missing).
     #[arg(long, default_value = "honeybot.db")]
     pub db: PathBuf,
+    /// How lines are read: `combined`, `common`, `honeybot`, `vhost` (all recognised per
+    /// line, the default) or an nginx `log_format` definition, e.g.
+    /// '$remote_addr [$time_iso8601] "$request" $status $body_bytes_sent'.
+    #[arg(long, value_name = "FORMAT", default_value = "combined", value_parser = parse_log_format)]
+    pub log_format: honeybot_logparse::LogFormat,
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -47,6 +108,17 @@ pub struct IngestArgs {
     /// many distinct entries, which bounds memory).
     #[arg(long, default_value_t = honeybot_db::ImportOptions::DEFAULT_BATCH_LINES, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch_lines: u64,
+    /// Rows kept in the database's ring of recent requests (what `honeybot watch` shows);
+    /// 0 keeps none.
+    #[arg(long, value_name = "N", default_value_t = DbOptions::DEFAULT_RECENT_REQUESTS as u64, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    pub recent_requests: u64,
+    #[command(flatten)]
+    pub classify: ClassifyArgs,
+    /// The plain files are complete (rotated, nothing writes to them): count an
+    /// unterminated last line instead of leaving it for the next import. gzip files and
+    /// standard input are always complete.
+    #[arg(long = "final")]
+    pub r#final: bool,
     /// Log files: plain or gzip (recognised by content), `-` for standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -57,6 +129,16 @@ pub struct DemoArgs {
     /// The HoneyDB file the sample is imported into.
     #[arg(long, default_value = "honeybot-demo.db")]
     pub db: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The HoneyDB file (read only; the ingester fills it).
+    #[arg(long, default_value = "honeybot.db")]
+    pub db: PathBuf,
+    /// Panics after the first frame: how the tests check that the terminal is restored.
+    #[arg(long, hide = true)]
+    pub panic_after_draw: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -72,6 +154,18 @@ pub enum IpModeArg {
     Hash,
 }
 
+impl IngestArgs {
+    /// Applies the ring size, the classifier and the trap paths to `options`.
+    pub fn apply_classify(&self, options: &mut DbOptions) -> anyhow::Result<()> {
+        options.recent_requests = usize::try_from(self.recent_requests)?;
+        self.classify.apply(options)
+    }
+}
+
+fn parse_log_format(s: &str) -> Result<honeybot_logparse::LogFormat, String> {
+    honeybot_logparse::LogFormat::from_spec(s).map_err(|e| e.to_string())
+}
+
 fn parse_time_zone(s: &str) -> Result<TimeZonePolicy, String> {
     s.parse()
 }
@@ -81,6 +175,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Ingest(args) => ingest::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Report(args) => report::run(&args),
+        Command::Reclassify(args) => reclassify::run(&args),
+        Command::Watch(args) => watch::run(&args),
     }
 }
 

@@ -7,8 +7,10 @@ fn main() -> ExitCode {
     match honeybot::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            // `{:#}` prints the cause chain once, on one line.
-            eprintln!("honeybot: {err:#}");
+            // `{:#}` prints the cause chain once, on one line; file names and values in it
+            // may hold escape bytes, which must not reach the terminal.
+            let text = honeybot::sanitize::for_terminal(&format!("{err:#}"));
+            eprintln!("honeybot: {text}");
             ExitCode::FAILURE
         }
     }

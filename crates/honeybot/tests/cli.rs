@@ -99,7 +99,10 @@ fn ingest_of_the_shared_logs_accounts_for_every_line_once() {
     let Some(files) = shared_logs() else { return };
     let tmp = tempfile::tempdir().expect("tempdir");
     let db = tmp.path().join("h.db");
-    let names: Vec<&str> = files.iter().map(|p| p.to_str().expect("utf-8")).collect();
+    // Archives: final files (two end without a newline; that line counts).
+    let names: Vec<&str> = std::iter::once("--final")
+        .chain(files.iter().map(|p| p.to_str().expect("utf-8")))
+        .collect();
     let total_lines: u64 = files
         .iter()
         .map(|f| lines_in(&std::fs::read(f).expect("read log")))
@@ -341,4 +344,272 @@ fn ip_mode_and_time_zone_flags_reach_the_database() {
         assert!(ip.starts_with(want_ip), "{mode}: stored {ip}");
         assert_eq!(date, want_date, "{mode}");
     }
+}
+
+/// `honeybot ingest --format json` expected to fail: exit 1, still exactly one JSON object.
+fn ingest_json_failing(cwd: &Path, db: &Path, files: &[&str]) -> Value {
+    let db = db.to_str().expect("utf-8 path");
+    let mut args = vec!["ingest", "--db", db, "--format", "json"];
+    args.extend_from_slice(files);
+    let out = honeybot(cwd, &args, None);
+    assert_eq!(out.status.code(), Some(1), "{args:?} fails");
+    let text = String::from_utf8(out.stdout).expect("utf-8 output");
+    assert_eq!(
+        text.trim_end().lines().count(),
+        1,
+        "one JSON object: {text}"
+    );
+    let v: Value = serde_json::from_str(&text).expect("valid JSON even on failure");
+    assert_eq!(v["ok"], false, "{v}");
+    v
+}
+
+#[test]
+fn a_missing_file_does_not_stop_the_others_and_every_failure_is_reported() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sample = std::fs::read(SAMPLE).expect("sample");
+    let (half, rest) = sample.split_at(sample.len() / 2);
+    let cut = half.iter().rposition(|b| *b == b'\n').expect("a line") + 1;
+    std::fs::write(tmp.path().join("good.log"), &sample[..cut]).expect("write");
+    std::fs::write(
+        tmp.path().join("good2.log"),
+        [&sample[cut..sample.len() / 2], rest].concat(),
+    )
+    .expect("write");
+    // A gzip file cut short (a copy interrupted, a disk that filled up).
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&sample).expect("gzip");
+    let gz = gz.finish().expect("gzip");
+    std::fs::write(tmp.path().join("cut.log.gz"), &gz[..gz.len() / 2]).expect("write");
+
+    let db = tmp.path().join("h.db");
+    let v = ingest_json_failing(
+        tmp.path(),
+        &db,
+        &["good.log", "missing.log", "cut.log.gz", "good2.log"],
+    );
+    let files = v["files"].as_array().expect("files");
+    assert_eq!(files.len(), 4, "{v}");
+    assert_eq!(files[0]["ok"], true);
+    assert_eq!(files[1]["ok"], false);
+    assert_eq!(files[1]["error_kind"], "not_found", "{v}");
+    assert!(
+        files[1]["error"]
+            .as_str()
+            .expect("error")
+            .contains("missing.log")
+    );
+    assert_eq!(files[2]["ok"], false);
+    assert_eq!(files[2]["error_kind"], "gzip_error", "{v}");
+    assert_eq!(
+        files[3]["ok"], true,
+        "the file after the failures is imported: {v}"
+    );
+    assert_eq!(v["files_failed"], 2);
+    assert_eq!(
+        n(&v, "lines_total"),
+        lines_in(&sample),
+        "both good files: {v}"
+    );
+
+    // Text: one line per file (failures included), the reason on stderr, exit 1.
+    let out = honeybot(
+        tmp.path(),
+        &[
+            "ingest",
+            "--db",
+            "t.db",
+            "good.log",
+            "missing.log",
+            "good2.log",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("missing.log: FAILED: cannot open missing.log"),
+        "{text}"
+    );
+    assert!(text.contains("good2.log:"), "{text}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("1 of 3 file(s) not imported"), "{err}");
+}
+
+#[test]
+fn a_database_that_cannot_be_used_is_reported_in_the_json() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let too_new = tmp.path().join("new.db");
+    // A HoneyDB that a future release raised to compatibility level 999.
+    ingest_json(tmp.path(), &too_new, &[SAMPLE], None);
+    {
+        let conn = rusqlite::Connection::open(&too_new).expect("open");
+        conn.execute_batch("PRAGMA user_version = 999;")
+            .expect("make it too new");
+    }
+    let v = ingest_json_failing(tmp.path(), &too_new, &[SAMPLE]);
+    assert_eq!(v["error_kind"], "db_too_new", "{v}");
+    assert!(v["error"].as_str().expect("error").contains("999"), "{v}");
+    assert_eq!(n(&v, "lines_total"), 0);
+
+    let busy = tmp.path().join("busy.db");
+    ingest_json(tmp.path(), &busy, &[SAMPLE], None);
+    let locker = rusqlite::Connection::open(&busy).expect("open");
+    locker.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+    let sample = std::fs::read(SAMPLE).expect("sample");
+    std::fs::write(
+        tmp.path().join("more.log"),
+        [&sample[..], &sample[..]].concat(),
+    )
+    .expect("write");
+    let v = ingest_json_failing(tmp.path(), &busy, &["more.log"]);
+    assert!(
+        v["error_kind"] == "db_busy" || v["files"][0]["error_kind"] == "db_busy",
+        "{v}"
+    );
+}
+
+#[test]
+fn an_unterminated_last_line_waits_unless_the_file_is_final() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sample = std::fs::read(SAMPLE).expect("sample");
+    let total = lines_in(&sample);
+    // nginx is writing the last line: half of it is on disk.
+    let cut = sample.len() - 30;
+    let log = tmp.path().join("access.log");
+    std::fs::write(&log, &sample[..cut]).expect("write");
+    let db = tmp.path().join("h.db");
+    let whole = ingest_json(tmp.path(), &tmp.path().join("ref.db"), &[SAMPLE], None);
+    let v = ingest_json(tmp.path(), &db, &["access.log"], None);
+    assert_eq!(n(&v, "lines_total"), total - 1, "{v}");
+    assert_eq!(n(&v, "lines_held_back"), 1, "{v}");
+    assert_eq!(
+        n(&v, "lines_malformed"),
+        n(&whole, "lines_malformed"),
+        "no fragment counted: {v}"
+    );
+    // The rest of the line arrives: counted once, whole.
+    std::fs::write(&log, &sample).expect("write");
+    let v = ingest_json(tmp.path(), &db, &["access.log"], None);
+    assert_eq!(n(&v, "lines_parsed") + n(&v, "lines_malformed"), 1, "{v}");
+    assert_eq!(n(&v, "lines_malformed"), 0, "the line is whole: {v}");
+    assert_eq!(n(&v, "lines_held_back"), 0, "{v}");
+    assert_eq!(n(&v, "lines_skipped_duplicate"), total - 1, "{v}");
+
+    // --final: a rotated file whose last line will never be finished counts it.
+    let other = tmp.path().join("final.log");
+    std::fs::write(&other, b"no newline at the end").expect("write");
+    let v = ingest_json(tmp.path(), &db, &["--final", "final.log"], None);
+    assert_eq!(n(&v, "lines_total"), 1, "{v}");
+    assert_eq!(n(&v, "lines_held_back"), 0, "{v}");
+}
+
+#[test]
+fn a_short_older_copy_of_an_imported_log_is_recognised_as_covered() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sample = std::fs::read(SAMPLE).expect("sample");
+    std::fs::write(tmp.path().join("access.log"), &sample).expect("write");
+    // Older copies, shorter than the 1024 bytes an identity covers: ending on a line,
+    // and ending inside one (nginx was writing it when the copy was taken).
+    let lines_end = sample[..900]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .expect("a line")
+        + 1;
+    assert!(
+        lines_end >= 512,
+        "a copy of at least 512 bytes is recognised"
+    );
+    std::fs::write(tmp.path().join("old.log"), &sample[..lines_end]).expect("write");
+    std::fs::write(tmp.path().join("older.log"), &sample[..lines_end + 17]).expect("write");
+    let db = tmp.path().join("h.db");
+    ingest_json(tmp.path(), &db, &["access.log"], None);
+    for copy in ["old.log", "older.log"] {
+        let v = ingest_json(tmp.path(), &db, &[copy], None);
+        assert_eq!(
+            n(&v, "lines_parsed") + n(&v, "lines_malformed"),
+            0,
+            "{copy} counted again: {v}"
+        );
+        assert_eq!(
+            n(&v, "lines_skipped_duplicate"),
+            lines_in(&sample[..lines_end]),
+            "{v}"
+        );
+    }
+}
+
+/// A server that logs ISO-8601 times, the host and upstream timings: `--log-format` with its
+/// nginx definition reads every line; without it every line is malformed.
+#[test]
+fn custom_log_format_from_the_command_line() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let log = "[2026-11-30T23:59:58+01:00] blog.example 203.0.113.5 \"GET /a/ HTTP/1.1\" 200 512 \"-\" \"GPTBot/1.2\" rt=0.004 ua=\"127.0.0.1:8080\"\n\
+               [2026-12-01T00:00:01+01:00] blog.example [2001:db8::5] \"GET /b/ HTTP/2.0\" 404 0 \"-\" \"curl/8.5\" rt=0.001 ua=\"-\"\n";
+    std::fs::write(tmp.path().join("proxy.log"), log).expect("write");
+    let def = r#"[$time_iso8601] $host $remote_addr "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time ua="$upstream_addr""#;
+    let db = tmp.path().join("t.db");
+    let db_s = db.to_str().expect("utf-8");
+    let out = honeybot(
+        tmp.path(),
+        &[
+            "ingest",
+            "--db",
+            db_s,
+            "--format",
+            "json",
+            "--log-format",
+            def,
+            "proxy.log",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["lines_parsed"], 2, "{v}");
+    assert_eq!(v["lines_malformed"], 0, "{v}");
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    let days: Vec<(String, i64)> = conn
+        .prepare("SELECT date, sum(count) FROM daily_logs GROUP BY date ORDER BY date")
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(
+        days,
+        [("2026-11-30".to_owned(), 1), ("2026-12-01".to_owned(), 1)]
+    );
+    let ip: String = conn
+        .query_row("SELECT value FROM ips ORDER BY value LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .expect("ip");
+    assert_eq!(ip, "2001:db8::5", "brackets dropped");
+
+    // The same log read as the default formats: nothing parses.
+    let other = tmp.path().join("other.db");
+    let v = ingest_json(tmp.path(), &other, &["proxy.log"], None);
+    assert_eq!(v["lines_parsed"], 0, "{v}");
+
+    // A definition with an unknown variable is a usage error naming it.
+    let out = honeybot(
+        tmp.path(),
+        &[
+            "ingest",
+            "--db",
+            db_s,
+            "--log-format",
+            "$remote_addr [$time_local] \"$request\" $status $nope",
+            "proxy.log",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("$nope"));
 }

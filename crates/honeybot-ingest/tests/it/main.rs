@@ -5,6 +5,7 @@ mod concurrent_import;
 mod config_errors;
 mod crash;
 mod disk_full;
+mod hostile_files;
 mod locked_db;
 mod nginx;
 mod notify;

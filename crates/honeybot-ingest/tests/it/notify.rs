@@ -173,3 +173,69 @@ fn sigterm_commits_the_lines_read_but_not_yet_flushed() {
         m.contains("STOPPING=1") && m.contains("STATUS=25 lines ingested")
     });
 }
+
+/// Stopped, rotated, and the rotated file moved away before the restart: the lines
+/// written to it after the stop cannot be counted; the daemon says so once, in the
+/// journal and in STATUS=, and goes on with the new file.
+#[test]
+fn a_rotated_file_that_is_gone_is_reported_once() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (log, db) = (tmp.path().join("access.log"), tmp.path().join("h.db"));
+    for i in 0..20 {
+        append(&log, log_line(i, &format!("/gone/{i}")).as_bytes());
+    }
+    let d = Daemon::follow(&db, &log, None, &[]);
+    wait_until("first lines", Duration::from_secs(30), || {
+        db_requests(&db) >= 20
+    });
+    d.signal(Signal::SIGTERM);
+    let (status, _) = d.wait(Duration::from_secs(10));
+    assert!(status.success());
+    // Written while stopped, then rotated and taken elsewhere (not a rotated name).
+    for i in 20..30 {
+        append(&log, log_line(i, &format!("/gone/{i}")).as_bytes());
+    }
+    let away = tempfile::tempdir().expect("tempdir");
+    std::fs::rename(&log, away.path().join("moved.log")).expect("move away");
+    append(&log, log_line(30, "/new/30").as_bytes());
+
+    let (sock_path, sock) = bind_notify_socket(tmp.path());
+    let sock_env = sock_path.display().to_string();
+    let d = Daemon::follow(&db, &log, None, &[("NOTIFY_SOCKET", &sock_env)]);
+    let mut socket = Socket {
+        sock,
+        seen: Vec::new(),
+    };
+    let ready = socket.until("READY", Duration::from_secs(30), |m| m.contains("READY=1"));
+    assert!(
+        ready.contains("UNREAD: 1 rotated file(s) not found"),
+        "STATUS= says a file is missing: {ready}"
+    );
+    wait_until("the new file", Duration::from_secs(30), || {
+        db_requests(&db) >= 21
+    });
+    // Another rotation makes the daemon look again: no second report.
+    std::fs::rename(&log, tmp.path().join("access.log.1")).expect("rotate");
+    append(&log, log_line(31, "/new/31").as_bytes());
+    wait_until("after the rotation", Duration::from_secs(30), || {
+        db_requests(&db) >= 22
+    });
+    d.signal(Signal::SIGTERM);
+    let (status, stderr) = d.wait(Duration::from_secs(10));
+    assert!(status.success(), "{stderr}");
+    let reports: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("read only up to byte"))
+        .collect();
+    assert_eq!(reports.len(), 1, "reported once: {stderr}");
+    assert!(
+        reports[0].contains("read only up to byte") && reports[0].contains("20 lines"),
+        "{}",
+        reports[0]
+    );
+    assert_eq!(
+        db_requests(&db),
+        22,
+        "the 10 lines of the moved file are not counted"
+    );
+}

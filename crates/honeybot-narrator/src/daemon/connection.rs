@@ -7,8 +7,9 @@ use tokio::net::UnixStream;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use super::{Control, FIRST_CHUNK_CHARS};
+use crate::config::Limits;
 use crate::markdown::{TextOptions, markdown_to_script, text_to_script};
-use crate::protocol::{Event, MAX_LINE, Reply, Request, TextFormat};
+use crate::protocol::{Event, MAX_LINE, Reply, Request, TextFormat, now_ms};
 
 /// One control connection: requests in, replies (and events after `subscribe`) out. A client
 /// that goes away only ends its own connection.
@@ -17,6 +18,7 @@ pub(super) async fn connection(
     ctl: mpsc::Sender<Control>,
     events: broadcast::Sender<Event>,
     text_opts: Arc<TextOptions>,
+    limits: Limits,
     mut stop: watch::Receiver<bool>,
 ) {
     let (r, mut w) = stream.into_split();
@@ -33,7 +35,15 @@ pub(super) async fn connection(
                             sub = Some(events.subscribe());
                             Reply::ok()
                         }
-                        Ok(req) => handle(req, &ctl, &text_opts).await,
+                        Ok(req) => {
+                            let reply = handle(req, &ctl, &text_opts, limits).await;
+                            if let (false, Some(message)) = (reply.ok, reply.error.as_ref()) {
+                                // Refusals are events too, for whoever watches the daemon.
+                                log::warn!("refused a request: {message}");
+                                let _ = events.send(Event::Error { id: None, at_ms: now_ms(), message: message.clone() });
+                            }
+                            reply
+                        }
                         Err(e) => Reply::error(format!("bad request: {e}")),
                     };
                     to_line(&reply)
@@ -86,7 +96,12 @@ async fn read_line(
     Ok(true)
 }
 
-async fn handle(req: Request, ctl: &mpsc::Sender<Control>, text_opts: &TextOptions) -> Reply {
+async fn handle(
+    req: Request,
+    ctl: &mpsc::Sender<Control>,
+    text_opts: &TextOptions,
+    limits: Limits,
+) -> Reply {
     let simple = |c: Control| async move {
         if ctl.send(c).await.is_ok() {
             Reply::ok()
@@ -120,6 +135,13 @@ async fn handle(req: Request, ctl: &mpsc::Sender<Control>, text_opts: &TextOptio
             priority,
         } => {
             let script = match (text, file) {
+                (Some(t), None) if t.len() as u64 > limits.max_text_bytes => {
+                    return Reply::error(format!(
+                        "text of {} bytes is larger than the limit of {} bytes (limits.max_text_bytes)",
+                        t.len(),
+                        limits.max_text_bytes
+                    ));
+                }
                 (Some(t), None) => match format {
                     TextFormat::Text => text_to_script(&t, text_opts),
                     TextFormat::Markdown => markdown_to_script(&t, text_opts),
@@ -131,9 +153,17 @@ async fn handle(req: Request, ctl: &mpsc::Sender<Control>, text_opts: &TextOptio
                             path.display()
                         ));
                     }
-                    match tokio::fs::read_to_string(&path).await {
-                        Ok(md) => markdown_to_script(&md, text_opts),
-                        Err(e) => return Reply::error(format!("reading {}: {e}", path.display())),
+                    let limit = limits.max_text_bytes;
+                    let read = tokio::task::spawn_blocking(move || {
+                        crate::input::read_file_capped(&path, limit)
+                    })
+                    .await;
+                    match read {
+                        Ok(Ok(md)) => markdown_to_script(&md, text_opts),
+                        Ok(Err(e)) => {
+                            return Reply::error(crate::protocol::printable(&error_chain(&e)));
+                        }
+                        Err(e) => return Reply::error(format!("reading the file: {e}")),
                     }
                 }
                 _ => return Reply::error("say needs exactly one of text and file"),
@@ -158,4 +188,15 @@ async fn handle(req: Request, ctl: &mpsc::Sender<Control>, text_opts: &TextOptio
             rx.await.unwrap_or_else(|_| Reply::error("shutting down"))
         }
     }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
 }

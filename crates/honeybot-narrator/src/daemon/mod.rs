@@ -21,7 +21,7 @@ use tokio::net::UnixListener;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::Instant;
 
-use crate::audio::Audio;
+use crate::audio::{Audio, WavFile};
 use crate::config::Config;
 use crate::engine::{Voice, VoiceWorker};
 use crate::markdown::Script;
@@ -34,6 +34,16 @@ pub enum DaemonError {
     Worker(#[source] std::io::Error),
     #[error("control socket {path} is in use by a running narrator")]
     InUse { path: PathBuf },
+    #[error(
+        "control socket {path} exists and is not a socket; refusing to replace it (choose another `socket` path)"
+    )]
+    NotASocket { path: PathBuf },
+    #[error("sink.dir {path}: cannot create the folder for the WAV files")]
+    SinkDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("control socket {path}")]
     Socket {
         path: PathBuf,
@@ -52,7 +62,15 @@ pub fn bind(path: &std::path::Path) -> Result<UnixListener, DaemonError> {
         path: path.to_owned(),
         source,
     };
-    if path.exists() {
+    // Only a socket that nothing answers on is stale; any other file at the path is the
+    // operator's and is never removed.
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        use std::os::unix::fs::FileTypeExt;
+        if !meta.file_type().is_socket() {
+            return Err(DaemonError::NotASocket {
+                path: path.to_owned(),
+            });
+        }
         if std::os::unix::net::UnixStream::connect(path).is_ok() {
             return Err(DaemonError::InUse {
                 path: path.to_owned(),
@@ -137,6 +155,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
     ready: impl FnOnce(&str),
 ) -> Result<(), DaemonError> {
+    if let (SinkKind::Wav, Some(dir)) = (config.sink.kind, config.sink.dir.as_ref()) {
+        std::fs::create_dir_all(dir).map_err(|source| DaemonError::SinkDir {
+            path: dir.clone(),
+            source,
+        })?;
+    }
     let (events, _) = broadcast::channel(1024);
     let voice = Voice::new(
         config.engine_settings(),
@@ -163,7 +187,13 @@ pub async fn serve(
         voice: String::new(),
         sink: config.sink.name(),
     };
-    let speaker = tokio::spawn(speaker(ctx.clone(), ctl_rx, ctl_tx.clone(), status_base));
+    let speaker = tokio::spawn(speaker(
+        ctx.clone(),
+        ctl_rx,
+        ctl_tx.clone(),
+        status_base,
+        config.limits.max_queue,
+    ));
     let (conn_stop_tx, conn_stop) = watch::channel(false);
 
     let mut ready = Some(ready);
@@ -188,7 +218,7 @@ pub async fn serve(
             }
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    tokio::spawn(connection(stream, ctl_tx.clone(), ctx.events.clone(), text_opts.clone(), conn_stop.clone()));
+                    tokio::spawn(connection(stream, ctl_tx.clone(), ctx.events.clone(), text_opts.clone(), config.limits, conn_stop.clone()));
                 }
                 Err(e) => {
                     log::warn!("accepting a control connection: {e}");
@@ -227,6 +257,7 @@ async fn speaker(
     mut rx: mpsc::Receiver<Control>,
     tx: mpsc::Sender<Control>,
     base: Status,
+    max_queue: usize,
 ) {
     let mut queue: VecDeque<(u64, Script)> = VecDeque::new();
     let mut current: Option<Current> = None;
@@ -251,6 +282,12 @@ async fn speaker(
                 priority,
                 reply,
             } => {
+                if priority == Priority::Normal && queue.len() >= max_queue {
+                    let _ = reply.send(Reply::error(format!(
+                        "the queue is full ({max_queue} jobs waiting, limits.max_queue); try again later"
+                    )));
+                    continue;
+                }
                 let id = next_id;
                 next_id += 1;
                 let sentences = script.sentences.len();
@@ -342,7 +379,11 @@ async fn speaker(
 /// Where a job's audio goes.
 enum Output {
     Player(Box<Player>),
-    Wav { path: PathBuf, audio: Audio },
+    /// Written as it comes (never held whole).
+    Wav {
+        path: PathBuf,
+        file: WavFile,
+    },
 }
 
 impl Output {
@@ -351,13 +392,13 @@ impl Output {
             SinkKind::Player => Player::spawn(&ctx.sink, rate).map(|p| Output::Player(Box::new(p))),
             SinkKind::Wav => {
                 let dir = ctx.sink.dir.clone().unwrap_or_default();
-                Ok(Output::Wav {
-                    path: dir.join(format!("{id}.wav")),
-                    audio: Audio {
-                        rate,
-                        samples: Vec::new(),
-                    },
-                })
+                let path = dir.join(format!("{id}.wav"));
+                WavFile::create(&path, rate)
+                    .map(|file| Output::Wav {
+                        path: path.clone(),
+                        file,
+                    })
+                    .map_err(|source| SinkError::Wav { path, source })
             }
         }
     }
@@ -365,35 +406,26 @@ impl Output {
     fn rate(&self) -> u32 {
         match self {
             Output::Player(p) => p.rate,
-            Output::Wav { audio, .. } => audio.rate,
+            Output::Wav { file, .. } => file.rate(),
         }
     }
 
     async fn write(&mut self, chunk: &Audio) -> Result<(), SinkError> {
         match self {
             Output::Player(p) => p.write(&chunk.to_le_bytes()).await,
-            Output::Wav { audio, .. } => {
-                audio.append(chunk);
-                Ok(())
-            }
+            Output::Wav { path, file } => file.write(chunk).map_err(|source| SinkError::Wav {
+                path: path.clone(),
+                source,
+            }),
         }
     }
 
     async fn finish(self) -> Result<(), SinkError> {
         match self {
             Output::Player(p) => p.finish().await,
-            Output::Wav { path, audio } => {
-                let p2 = path.clone();
-                tokio::task::spawn_blocking(move || audio.write_wav(&p2))
-                    .await
-                    .unwrap_or_else(|e| {
-                        Err(crate::audio::WavError::Write {
-                            path: path.clone(),
-                            source: hound::Error::IoError(std::io::Error::other(e)),
-                        })
-                    })
-                    .map_err(|source| SinkError::Wav { path, source })
-            }
+            Output::Wav { path, file } => file
+                .finish()
+                .map_err(|source| SinkError::Wav { path, source }),
         }
     }
 
