@@ -9,6 +9,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, pa
 use crate::batch::{Batch, Interner, Map};
 use crate::classify::{Classifier, TrapPaths, path_kind};
 use crate::identity::FileIdentity;
+use crate::rollup::{self, KindCode, Kinds};
 use crate::schema::{self, MigrateError};
 use crate::timefmt::{DateKey, date_text};
 use crate::{DbError, DbOptions, IpMode, SCHEMA_VERSION};
@@ -113,7 +114,11 @@ struct DimSql {
 macro_rules! dim_sql {
     ($table:literal) => {
         DimSql {
-            find: concat!("SELECT id, first_seen FROM ", $table, " WHERE value = ?1"),
+            find: concat!(
+                "SELECT id, first_seen, NULL FROM ",
+                $table,
+                " WHERE value = ?1"
+            ),
             insert: concat!(
                 "INSERT INTO ",
                 $table,
@@ -134,8 +139,9 @@ const USER_AGENTS: DimSql = DimSql {
              VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (value) DO NOTHING",
     ..dim_sql!("user_agents")
 };
-/// New paths are stored with their kind.
+/// New paths are stored with their kind; the summaries need the kind of known ones.
 const PATHS: DimSql = DimSql {
+    find: "SELECT id, first_seen, kind FROM paths WHERE value = ?1",
     insert: "INSERT INTO paths (value, first_seen, kind) VALUES (?1, ?2, ?3) \
              ON CONFLICT (value) DO NOTHING",
     ..dim_sql!("paths")
@@ -184,33 +190,47 @@ const TRIM_RECENT: &str = "DELETE FROM recent_requests \
 const AGENTS_FINGERPRINT: &str = "agents_fingerprint";
 const PATH_KINDS_FINGERPRINT: &str = "path_kinds_fingerprint";
 
+/// Sets a flag in `kv_store` (deleted again before the transaction commits).
+const SET_FLAG: &str = "INSERT INTO kv_store (key, value, updated_at) VALUES (?1, 1, '') \
+     ON CONFLICT (key) DO NOTHING";
+
 const ADD_COUNTER: &str = "INSERT INTO kv_store (key, value, updated_at) \
      VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) \
      ON CONFLICT (key) DO UPDATE SET value = value + excluded.value, updated_at = excluded.updated_at";
 
-/// Bounded map from stored dimension value to (row id, an upper bound of its stored
-/// `first_seen` as Unix time). Two generations: when the young one is full it becomes the
-/// old one and the previous old one is dropped, so memory stays flat and hot values stay.
+/// What the writer knows of one stored dimension value.
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    id: i64,
+    /// An upper bound of its stored `first_seen` (Unix time).
+    seen: i64,
+    /// Its stored kind (paths only).
+    kind: KindCode,
+}
+
+/// Bounded map from stored dimension value to what is known of its row. Two generations:
+/// when the young one is full it becomes the old one and the previous old one is dropped,
+/// so memory stays flat and hot values stay.
 #[derive(Debug, Default)]
 struct IdCache {
-    young: Map<Box<str>, (i64, i64)>,
-    old: Map<Box<str>, (i64, i64)>,
+    young: Map<Box<str>, Known>,
+    old: Map<Box<str>, Known>,
 }
 
 impl IdCache {
-    /// `(id, first_seen bound, whether it is in the young generation)`.
-    fn get(&self, value: &str) -> Option<(i64, i64, bool)> {
+    /// The entry, and whether it is in the young generation.
+    fn get(&self, value: &str) -> Option<(Known, bool)> {
         match self.young.get(value) {
-            Some(&(id, seen)) => Some((id, seen, true)),
-            None => self.old.get(value).map(|&(id, seen)| (id, seen, false)),
+            Some(&known) => Some((known, true)),
+            None => self.old.get(value).map(|&known| (known, false)),
         }
     }
 
-    fn insert(&mut self, value: Box<str>, id: i64, seen: i64, cap: usize) {
+    fn insert(&mut self, value: Box<str>, known: Known, cap: usize) {
         if self.young.len() >= cap.max(1) {
             self.old = std::mem::take(&mut self.young);
         }
-        self.young.insert(value, (id, seen));
+        self.young.insert(value, known);
     }
 
     fn clear(&mut self) {
@@ -221,7 +241,7 @@ impl IdCache {
 
 /// Cache changes of a commit, applied only once it succeeded (ids of a rolled-back
 /// transaction are not real).
-type PendingIds = Vec<(usize, Box<str>, i64, i64)>;
+type PendingIds = Vec<(usize, Box<str>, Known)>;
 
 /// An open HoneyDB.
 #[derive(Debug)]
@@ -230,6 +250,11 @@ pub struct HoneyDb {
     path: PathBuf,
     options: DbOptions,
     caches: [IdCache; 5],
+    /// Codes of the stored path kinds in the path cache.
+    kinds: Kinds,
+    /// `kv_store.path_kinds_generation` when the path cache was last checked: when it
+    /// moves, another writer changed stored kinds and the cached kinds are forgotten.
+    kinds_generation: Option<i64>,
     /// The cursor this handle last read or wrote per file fingerprint: a commit whose
     /// stored cursor differs was raced by another importer and is refused.
     observed: Map<String, Cursor>,
@@ -354,6 +379,8 @@ impl HoneyDb {
             path,
             options: options.clone(),
             caches: Default::default(),
+            kinds: Kinds::default(),
+            kinds_generation: None,
             observed: Map::default(),
             ip_mode_checked: false,
             opened,
@@ -419,6 +446,8 @@ impl HoneyDb {
             path,
             options: options.clone(),
             caches: Default::default(),
+            kinds: Kinds::default(),
+            kinds_generation: None,
             observed: Map::default(),
             ip_mode_checked: false,
             opened: Reclassified::default(),
@@ -477,8 +506,8 @@ impl HoneyDb {
                         self.observed.insert(identity.fingerprint_hex(), to);
                     }
                     let cap = self.options.id_cache_entries;
-                    for (dim, value, id, seen) in pending {
-                        self.caches[dim].insert(value, id, seen, cap);
+                    for (dim, value, known) in pending {
+                        self.caches[dim].insert(value, known, cap);
                     }
                     return Ok(stats);
                 }
@@ -526,6 +555,15 @@ impl HoneyDb {
         if !self.ip_mode_checked {
             check_ip_mode(&tx, &self.options.ip_mode)?;
         }
+        let generation: Option<i64> = tx
+            .prepare_cached("SELECT value FROM kv_store WHERE key = ?1")?
+            .query_row([rollup::KINDS_GENERATION], |r| r.get(0))
+            .optional()?;
+        if generation != self.kinds_generation {
+            // Another writer changed stored kinds: the cached ones may be stale.
+            self.caches[Dim::Path as usize].clear();
+            self.kinds_generation = generation;
+        }
         let mut stats = CommitStats {
             lines_parsed: batch.lines_parsed,
             lines_malformed: batch.lines_malformed,
@@ -534,6 +572,7 @@ impl HoneyDb {
         let mut pending = PendingIds::new();
         let mut escaped_values = 0u64;
         let mut ids: [Vec<i64>; 5] = Default::default();
+        let mut path_kinds = Vec::new();
         let ring_cap = self.options.recent_requests.min(batch.recent_cap);
         let ring = batch
             .recent
@@ -564,6 +603,7 @@ impl HoneyDb {
                 dim.of(batch),
                 extra,
                 (&self.caches[i], i),
+                &mut self.kinds,
                 &mut pending,
                 match dim {
                     Dim::Ip => &ip_text,
@@ -575,6 +615,7 @@ impl HoneyDb {
             match dim {
                 Dim::Ip => ip_texts = resolved.texts,
                 Dim::Referrer => referrer_texts = resolved.texts,
+                Dim::Path => path_kinds = resolved.kinds,
                 _ => {}
             }
             stats.new_values += resolved.new_values;
@@ -610,6 +651,10 @@ impl HoneyDb {
             }
             same
         });
+        // This commit adds to the report summaries itself (rollup.rs): the triggers on
+        // `daily_logs` stand aside while the flag exists, inside this transaction only.
+        tx.prepare_cached(SET_FLAG)?
+            .execute([rollup::WRITER_FLAG])?;
         {
             let mut single = tx.prepare_cached(UPSERT_FACT)?;
             let mut multi = tx.prepare_cached(&UPSERT_FACTS_MULTI)?;
@@ -636,6 +681,24 @@ impl HoneyDb {
                 }
             }
         }
+        {
+            let facts: Vec<rollup::Fact> = batch
+                .facts
+                .iter()
+                .map(|(k, &count)| rollup::Fact {
+                    date: k.date,
+                    ip: ip_ids[k.ip as usize],
+                    ua: ua_ids[k.ua as usize],
+                    path: path_ids[k.path as usize],
+                    kind: path_kinds[k.path as usize],
+                    status: k.status,
+                    count,
+                })
+                .collect();
+            rollup::write(&tx, &facts, &self.kinds, &mut dates)?;
+        }
+        tx.prepare_cached("DELETE FROM kv_store WHERE key = ?1")?
+            .execute([rollup::WRITER_FLAG])?;
         {
             let mut rows: Vec<_> = batch
                 .referrer_facts
@@ -772,10 +835,10 @@ impl From<rusqlite::Error> for TxError {
 
 /// `YYYY-MM-DD` texts of the few dates in a batch.
 #[derive(Default)]
-struct DateTexts(Vec<(DateKey, String)>);
+pub(crate) struct DateTexts(Vec<(DateKey, String)>);
 
 impl DateTexts {
-    fn get(&mut self, key: DateKey) -> &str {
+    pub(crate) fn get(&mut self, key: DateKey) -> &str {
         let i = match self.0.iter().position(|(k, _)| *k == key) {
             Some(i) => i,
             None => {
@@ -790,6 +853,8 @@ impl DateTexts {
 struct Resolved {
     /// Row id per batch-local id.
     ids: Vec<i64>,
+    /// Stored kind per batch-local id (paths only; empty for the other tables).
+    kinds: Vec<KindCode>,
     /// Stored text per batch-local id, for the locals asked for (the ring's rows).
     texts: Vec<Option<String>>,
     new_values: u64,
@@ -816,11 +881,16 @@ fn resolve_dim(
     interner: &Interner,
     extra: Extra<'_>,
     (cache, cache_index): (&IdCache, usize),
+    kinds: &mut Kinds,
     pending: &mut PendingIds,
     keep_text: &[bool],
 ) -> rusqlite::Result<Resolved> {
     let mut out = Resolved {
         ids: vec![0; interner.len()],
+        kinds: match dim {
+            Dim::Path => vec![0; interner.len()],
+            _ => Vec::new(),
+        },
         texts: vec![None; keep_text.len()],
         new_values: 0,
         new_escaped: 0,
@@ -849,49 +919,80 @@ fn resolve_dim(
     let mut lower = tx.prepare_cached(sql.lower)?;
     for (text, escaped, local, seen) in values {
         let mut young = false;
-        let (id, known_seen) = match cache.get(&text) {
-            Some((id, known_seen, in_young)) => {
+        let known = match cache.get(&text) {
+            Some((known, in_young)) => {
                 young = in_young;
-                (id, known_seen)
+                known
             }
             // Try the insert first: in a growing history most uncached values are new.
-            None if insert_value(&mut insert, extra, &text, seen)? == 1 => {
-                out.new_values += 1;
-                out.new_escaped += u64::from(escaped);
-                (tx.last_insert_rowid(), seen)
-            }
-            None => find.query_row(params![text], |r| Ok((r.get(0)?, r.get(1)?)))?,
+            None => match insert_value(&mut insert, extra, &text, seen)? {
+                Some(kind) => {
+                    out.new_values += 1;
+                    out.new_escaped += u64::from(escaped);
+                    Known {
+                        id: tx.last_insert_rowid(),
+                        seen,
+                        kind: kinds.code(kind),
+                    }
+                }
+                None => find.query_row(params![text], |r| {
+                    Ok(Known {
+                        id: r.get(0)?,
+                        seen: r.get(1)?,
+                        kind: kinds.code(r.get_ref(2)?.as_str_or_null()?),
+                    })
+                })?,
+            },
         };
-        if seen < known_seen {
-            lower.execute(params![id, seen])?;
+        if seen < known.seen {
+            lower.execute(params![known.id, seen])?;
         }
-        out.ids[local as usize] = id;
+        out.ids[local as usize] = known.id;
+        if let Some(k) = out.kinds.get_mut(local as usize) {
+            *k = known.kind;
+        }
         if keep_text.get(local as usize) == Some(&true) {
             out.texts[local as usize] = Some(text.clone());
         }
         // A young entry that stays right needs no update; others are added or promoted.
-        if !young || seen < known_seen {
-            pending.push((cache_index, text.into_boxed_str(), id, seen.min(known_seen)));
+        if !young || seen < known.seen {
+            pending.push((
+                cache_index,
+                text.into_boxed_str(),
+                Known {
+                    seen: seen.min(known.seen),
+                    ..known
+                },
+            ));
         }
     }
     Ok(out)
 }
 
 /// Inserts one new dimension value (with its class or kind where the table has one).
+/// Returns `None` when the value is already stored, else `Some` of the stored kind (`None`
+/// for the tables without one).
 fn insert_value(
     insert: &mut rusqlite::CachedStatement<'_>,
     extra: Extra<'_>,
     text: &str,
     seen: i64,
-) -> rusqlite::Result<usize> {
-    match extra {
+) -> rusqlite::Result<Option<Option<&'static str>>> {
+    let (inserted, kind) = match extra {
         Extra::Classify(classifier) => {
             let v = classifier.classify(text);
-            insert.execute(params![text, seen, v.class.as_str(), v.operator, v.rule])
+            (
+                insert.execute(params![text, seen, v.class.as_str(), v.operator, v.rule])?,
+                None,
+            )
         }
-        Extra::Kind(trap) => insert.execute(params![text, seen, path_kind(text, trap).as_str()]),
-        Extra::None | Extra::IpMode(_) => insert.execute(params![text, seen]),
-    }
+        Extra::Kind(trap) => {
+            let kind = path_kind(text, trap).as_str();
+            (insert.execute(params![text, seen, kind])?, Some(kind))
+        }
+        Extra::None | Extra::IpMode(_) => (insert.execute(params![text, seen])?, None),
+    };
+    Ok((inserted == 1).then_some(kind))
 }
 
 /// Classifies the user agents and paths that need it, inside a writer's transaction: rows
