@@ -239,6 +239,20 @@ impl IdCache {
     }
 }
 
+/// A row of `recent_requests` with its stored ids and texts, resolved by a commit that left
+/// it for a later one ([`Batch::ring_later`]).
+#[derive(Debug)]
+struct StoredRecent {
+    ts: i64,
+    ip: Box<str>,
+    ua: i64,
+    path: i64,
+    method: Option<Box<str>>,
+    status: u16,
+    bytes: Option<i64>,
+    referrer: Option<Box<str>>,
+}
+
 /// Cache changes of a commit, applied only once it succeeded (ids of a rolled-back
 /// transaction are not real).
 type PendingIds = Vec<(usize, Box<str>, Known)>;
@@ -255,6 +269,9 @@ pub struct HoneyDb {
     /// `kv_store.path_kinds_generation` when the path cache was last checked: when it
     /// moves, another writer changed stored kinds and the cached kinds are forgotten.
     kinds_generation: Option<i64>,
+    /// The newest ring rows of commits that left the ring for later (at most the ring's
+    /// size), written by the next commit that writes the ring.
+    ring_later: std::collections::VecDeque<StoredRecent>,
     /// The cursor this handle last read or wrote per file fingerprint: a commit whose
     /// stored cursor differs was raced by another importer and is refused.
     observed: Map<String, Cursor>,
@@ -381,6 +398,7 @@ impl HoneyDb {
             caches: Default::default(),
             kinds: Kinds::default(),
             kinds_generation: None,
+            ring_later: Default::default(),
             observed: Map::default(),
             ip_mode_checked: false,
             opened,
@@ -448,6 +466,7 @@ impl HoneyDb {
             caches: Default::default(),
             kinds: Kinds::default(),
             kinds_generation: None,
+            ring_later: Default::default(),
             observed: Map::default(),
             ip_mode_checked: false,
             opened: Reclassified::default(),
@@ -500,7 +519,17 @@ impl HoneyDb {
             let expected =
                 cursor.and_then(|(id, _)| self.observed.get(&id.fingerprint_hex()).copied());
             match self.try_commit(&batch, cursor, expected) {
-                Ok((stats, pending)) => {
+                Ok((stats, pending, ring)) => {
+                    if batch.ring_later {
+                        self.ring_later.extend(ring);
+                        let excess = self
+                            .ring_later
+                            .len()
+                            .saturating_sub(self.options.recent_requests);
+                        self.ring_later.drain(..excess);
+                    } else {
+                        self.ring_later.clear();
+                    }
                     self.ip_mode_checked = true;
                     if let Some((identity, to)) = cursor {
                         self.observed.insert(identity.fingerprint_hex(), to);
@@ -548,7 +577,7 @@ impl HoneyDb {
         batch: &Batch,
         cursor: Option<(&FileIdentity, Cursor)>,
         expected: Option<Cursor>,
-    ) -> Result<(CommitStats, PendingIds), TxError> {
+    ) -> Result<(CommitStats, PendingIds, Vec<StoredRecent>), TxError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -751,40 +780,53 @@ impl HoneyDb {
                 *stats.malformed_by_kind.entry(error.kind()).or_insert(0) += n;
             }
         }
-        {
-            let methods: Vec<String> = {
-                let mut v = vec![String::new(); batch.methods.len()];
+        let ring: Vec<StoredRecent> = {
+            let methods: Vec<Box<str>> = {
+                let mut v = vec![Box::<str>::default(); batch.methods.len()];
                 for (raw, &(local, _)) in &batch.methods.map {
-                    v[local as usize] = stored_text(raw).0;
+                    v[local as usize] = stored_text(raw).0.into();
                 }
                 v
             };
-            let rows: Vec<_> = ring.collect();
+            ring.map(|row| StoredRecent {
+                ts: row.ts,
+                ip: ip_texts[row.ip as usize]
+                    .as_deref()
+                    .unwrap_or_default()
+                    .into(),
+                ua: ua_ids[row.ua as usize],
+                path: path_ids[row.path as usize],
+                method: row.method.map(|m| methods[m as usize].clone()),
+                status: row.status,
+                bytes: row.bytes.map(|b| b.min(i64::MAX as u64) as i64),
+                referrer: row
+                    .referrer
+                    .and_then(|r| referrer_texts[r as usize].as_deref())
+                    .map(Into::into),
+            })
+            .collect()
+        };
+        if !batch.ring_later {
+            // The rows left for later, then this batch's: the newest that fit the ring.
+            let waiting = self.ring_later.len() + ring.len();
+            let rows: Vec<&StoredRecent> = self
+                .ring_later
+                .iter()
+                .chain(&ring)
+                .skip(waiting.saturating_sub(self.options.recent_requests))
+                .collect();
             let bind = |stmt: &mut rusqlite::CachedStatement<'_>,
                         base: usize,
-                        row: &crate::batch::RecentRow|
+                        row: &StoredRecent|
              -> rusqlite::Result<()> {
                 stmt.raw_bind_parameter(base + 1, row.ts)?;
-                stmt.raw_bind_parameter(
-                    base + 2,
-                    ip_texts[row.ip as usize].as_deref().unwrap_or_default(),
-                )?;
-                stmt.raw_bind_parameter(base + 3, ua_ids[row.ua as usize])?;
-                stmt.raw_bind_parameter(base + 4, path_ids[row.path as usize])?;
-                stmt.raw_bind_parameter(
-                    base + 5,
-                    row.method.map(|m| methods[m as usize].as_str()),
-                )?;
+                stmt.raw_bind_parameter(base + 2, &*row.ip)?;
+                stmt.raw_bind_parameter(base + 3, row.ua)?;
+                stmt.raw_bind_parameter(base + 4, row.path)?;
+                stmt.raw_bind_parameter(base + 5, row.method.as_deref())?;
                 stmt.raw_bind_parameter(base + 6, row.status)?;
-                stmt.raw_bind_parameter(
-                    base + 7,
-                    row.bytes.map(|b| b.min(i64::MAX as u64) as i64),
-                )?;
-                stmt.raw_bind_parameter(
-                    base + 8,
-                    row.referrer
-                        .and_then(|r| referrer_texts[r as usize].as_deref()),
-                )
+                stmt.raw_bind_parameter(base + 7, row.bytes)?;
+                stmt.raw_bind_parameter(base + 8, row.referrer.as_deref())
             };
             let mut single = tx.prepare_cached(INSERT_RECENT)?;
             let mut multi = tx.prepare_cached(&INSERT_RECENT_MULTI)?;
@@ -815,7 +857,7 @@ impl HoneyDb {
             crate::cursors::write_checkpoints(&tx, identity, to)?;
         }
         tx.commit()?;
-        Ok((stats, pending))
+        Ok((stats, pending, ring))
     }
 }
 

@@ -689,3 +689,37 @@ fn a_writer_uses_the_kinds_another_writer_stored_meanwhile() {
         3
     );
 }
+
+#[test]
+fn a_bulk_import_in_many_batches_ends_the_ring_with_its_newest_lines_in_order() {
+    let (_dir, path) = temp_db();
+    let options = DbOptions {
+        recent_requests: 5,
+        ..DbOptions::default()
+    };
+    let mut db = HoneyDb::open(&path, &options).expect("open");
+    let log: String = (1..=9)
+        .map(|i| line(&format!("192.0.2.{i}"), &format!("/p{i}"), 200, FIREFOX))
+        .collect();
+    // Batches of 4, 4 and 1 lines: the last one alone is smaller than the ring.
+    let mut import_options = ImportOptions::new("a.log");
+    import_options.batch_lines = 4;
+    import(&mut db, log.as_bytes(), &import_options, |_| {}).expect("import");
+    drop(db);
+    let conn = Connection::open(&path).expect("open");
+    let ring: Vec<(String, String)> = conn
+        .prepare(
+            "SELECT r.ip, p.value FROM recent_requests r JOIN paths p ON p.id = r.path_id \
+             ORDER BY r.id",
+        )
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    let want: Vec<(String, String)> = (5..=9)
+        .map(|i| (format!("192.0.2.{i}"), format!("/p{i}")))
+        .collect();
+    assert_eq!(ring, want);
+    assert_eq!(query::<i64>(&path, "SELECT sum(count) FROM daily_logs"), 9);
+}
