@@ -164,9 +164,6 @@ static UPSERT_FACTS_MULTI: std::sync::LazyLock<String> = std::sync::LazyLock::ne
     )
 });
 
-const UPSERT_REFERRER_FACT: &str = "INSERT INTO daily_referrers (date, path_id, referrer_id, count) \
-     VALUES (?1, ?2, ?3, ?4) \
-     ON CONFLICT (date, path_id, referrer_id) DO UPDATE SET count = count + excluded.count";
 const UPSERT_ACCEPT_FACT: &str = "INSERT INTO daily_accepts (date, ua_id, accept_id, markdown_served, count) \
      VALUES (?1, ?2, ?3, ?4, ?5) \
      ON CONFLICT (date, ua_id, accept_id, markdown_served) DO UPDATE SET count = count + excluded.count";
@@ -735,10 +732,18 @@ impl HoneyDb {
                 .map(|(&(d, p, r), &n)| ((d, path_ids[p as usize], referrer_ids[r as usize]), n))
                 .collect();
             rows.sort_unstable();
-            let mut stmt = tx.prepare_cached(UPSERT_REFERRER_FACT)?;
-            for ((date, path, referrer), n) in rows {
-                stmt.execute(params![dates.get(date), path, referrer, n as i64])?;
-            }
+            rollup::upsert::<_, 4>(
+                &tx,
+                "INSERT INTO daily_referrers (date, path_id, referrer_id, count) VALUES ",
+                "ON CONFLICT (date, path_id, referrer_id) DO UPDATE SET count = count + excluded.count",
+                &rows,
+                |stmt, at, &((date, path, referrer), n)| {
+                    stmt.raw_bind_parameter(at, dates.get(date))?;
+                    stmt.raw_bind_parameter(at + 1, path)?;
+                    stmt.raw_bind_parameter(at + 2, referrer)?;
+                    stmt.raw_bind_parameter(at + 3, n as i64)
+                },
+            )?;
         }
         {
             let markdown: Vec<String> = {

@@ -206,7 +206,7 @@ const PARAMS_PER_STATEMENT: usize = 768;
 /// Upserts `rows` into a summary: `head` is `INSERT INTO t (columns) VALUES `, `tail` the
 /// `ON CONFLICT ...` clause; `bind` binds one row's `N` parameters from the given index.
 /// Full chunks go through one multi-row statement (fewer statement runs).
-fn upsert<R, const N: usize>(
+pub(crate) fn upsert<R, const N: usize>(
     tx: &Transaction<'_>,
     head: &str,
     tail: &str,
