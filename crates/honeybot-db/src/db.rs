@@ -167,17 +167,18 @@ static UPSERT_FACTS_MULTI: std::sync::LazyLock<String> = std::sync::LazyLock::ne
 const UPSERT_ACCEPT_FACT: &str = "INSERT INTO daily_accepts (date, ua_id, accept_id, markdown_served, count) \
      VALUES (?1, ?2, ?3, ?4, ?5) \
      ON CONFLICT (date, ua_id, accept_id, markdown_served) DO UPDATE SET count = count + excluded.count";
-const INSERT_RECENT: &str = "INSERT INTO recent_requests \
-     (ts, ip, ua_id, path_id, method, status, bytes, referrer) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+/// One ring row: the client and referrer texts are read from their rows by id.
+const RECENT_ROW: &str = "(?, (SELECT value FROM ips WHERE id = ?), ?, ?, ?, ?, ?, \
+     (SELECT value FROM referrers WHERE id = ?))";
+const INSERT_RECENT_HEAD: &str = "INSERT INTO recent_requests \
+     (ts, ip, ua_id, path_id, method, status, bytes, referrer) VALUES ";
 /// Ring rows per multi-row insert (8 parameters each).
 const RECENT_PER_STATEMENT: usize = 64;
+static INSERT_RECENT: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{INSERT_RECENT_HEAD}{RECENT_ROW}"));
 static INSERT_RECENT_MULTI: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; RECENT_PER_STATEMENT].join(", ");
-    format!(
-        "INSERT INTO recent_requests (ts, ip, ua_id, path_id, method, status, bytes, referrer) \
-         VALUES {rows}"
-    )
+    let rows = vec![RECENT_ROW; RECENT_PER_STATEMENT].join(", ");
+    format!("{INSERT_RECENT_HEAD}{rows}")
 });
 /// Keeps the newest `?1` rows (ids only grow: `AUTOINCREMENT`).
 const TRIM_RECENT: &str = "DELETE FROM recent_requests \
@@ -236,18 +237,19 @@ impl IdCache {
     }
 }
 
-/// A row of `recent_requests` with its stored ids and texts, resolved by a commit that left
-/// it for a later one ([`Batch::ring_later`]).
-#[derive(Debug)]
+/// A row of `recent_requests` with its stored ids (no heap: a commit may leave up to the
+/// ring's size of them for a later one, [`Batch::leave_ring_for_later`]).
+#[derive(Debug, Clone, Copy)]
 struct StoredRecent {
     ts: i64,
-    ip: Box<str>,
+    ip: i64,
     ua: i64,
     path: i64,
-    method: Option<Box<str>>,
+    /// Code in [`HoneyDb::methods`].
+    method: Option<KindCode>,
     status: u16,
     bytes: Option<i64>,
-    referrer: Option<Box<str>>,
+    referrer: Option<i64>,
 }
 
 /// Cache changes of a commit, applied only once it succeeded (ids of a rolled-back
@@ -269,6 +271,8 @@ pub struct HoneyDb {
     /// The newest ring rows of commits that left the ring for later (at most the ring's
     /// size), written by the next commit that writes the ring.
     ring_later: std::collections::VecDeque<StoredRecent>,
+    /// Request methods of the ring rows, by code.
+    methods: Kinds,
     /// The cursor this handle last read or wrote per file fingerprint: a commit whose
     /// stored cursor differs was raced by another importer and is refused.
     observed: Map<String, Cursor>,
@@ -396,6 +400,7 @@ impl HoneyDb {
             kinds: Kinds::default(),
             kinds_generation: None,
             ring_later: Default::default(),
+            methods: Kinds::default(),
             observed: Map::default(),
             ip_mode_checked: false,
             opened,
@@ -464,6 +469,7 @@ impl HoneyDb {
             kinds: Kinds::default(),
             kinds_generation: None,
             ring_later: Default::default(),
+            methods: Kinds::default(),
             observed: Map::default(),
             ip_mode_checked: false,
             opened: Reclassified::default(),
@@ -603,19 +609,6 @@ impl HoneyDb {
         let ring = batch
             .recent
             .range(batch.recent.len().saturating_sub(ring_cap)..);
-        // The ring stores client and referrer as text: keep the texts its rows need.
-        let (mut ip_text, mut referrer_text) = (
-            vec![false; batch.ips.len()],
-            vec![false; batch.referrers.len()],
-        );
-        for row in ring.clone() {
-            ip_text[row.ip as usize] = true;
-            if let Some(r) = row.referrer {
-                referrer_text[r as usize] = true;
-            }
-        }
-        let mut ip_texts = Vec::new();
-        let mut referrer_texts = Vec::new();
         for (i, dim) in Dim::ALL.into_iter().enumerate() {
             let extra = match dim {
                 Dim::Ip => Extra::IpMode(&self.options.ip_mode),
@@ -631,18 +624,10 @@ impl HoneyDb {
                 (&self.caches[i], i),
                 &mut self.kinds,
                 &mut pending,
-                match dim {
-                    Dim::Ip => &ip_text,
-                    Dim::Referrer => &referrer_text,
-                    _ => &[],
-                },
             )?;
             ids[i] = resolved.ids;
-            match dim {
-                Dim::Ip => ip_texts = resolved.texts,
-                Dim::Referrer => referrer_texts = resolved.texts,
-                Dim::Path => path_kinds = resolved.kinds,
-                _ => {}
+            if let Dim::Path = dim {
+                path_kinds = resolved.kinds;
             }
             stats.new_values += resolved.new_values;
             escaped_values += resolved.new_escaped;
@@ -650,30 +635,28 @@ impl HoneyDb {
         let [ip_ids, ua_ids, path_ids, referrer_ids, accept_ids] = &ids;
         let mut dates = DateTexts::default();
 
-        let mut facts: Vec<_> = batch
+        let mut facts: Vec<rollup::Fact> = batch
             .facts
             .iter()
-            .map(|(k, &n)| {
-                (
-                    (
-                        k.date,
-                        ip_ids[k.ip as usize],
-                        ua_ids[k.ua as usize],
-                        path_ids[k.path as usize],
-                        k.status,
-                    ),
-                    n,
-                )
+            .map(|(k, &count)| rollup::Fact {
+                date: k.date,
+                ip: ip_ids[k.ip as usize],
+                ua: ua_ids[k.ua as usize],
+                path: path_ids[k.path as usize],
+                kind: path_kinds[k.path as usize],
+                status: k.status,
+                count,
             })
             .collect();
         // Key order = B-tree order: each page is visited once.
-        facts.sort_unstable();
+        facts.sort_unstable_by_key(|f| (f.date, f.ip, f.ua, f.path, f.status));
         // Merge keys that became equal (addresses of one truncated network): each row is
         // then written once.
         facts.dedup_by(|next, kept| {
-            let same = next.0 == kept.0;
+            let same = (next.date, next.ip, next.ua, next.path, next.status)
+                == (kept.date, kept.ip, kept.ua, kept.path, kept.status);
             if same {
-                kept.1 += next.1;
+                kept.count += next.count;
             }
             same
         });
@@ -685,44 +668,37 @@ impl HoneyDb {
             let mut single = tx.prepare_cached(UPSERT_FACT)?;
             let mut multi = tx.prepare_cached(&UPSERT_FACTS_MULTI)?;
             for chunk in facts.chunks(FACTS_PER_STATEMENT) {
-                for ((_, _, _, _, status), n) in chunk {
-                    *stats.requests_by_status.entry(*status).or_insert(0) += n;
+                for f in chunk {
+                    *stats.requests_by_status.entry(f.status).or_insert(0) += f.count;
                     stats.facts += 1;
                 }
                 if chunk.len() == FACTS_PER_STATEMENT {
-                    for (j, &((date, ip, ua, path, status), n)) in chunk.iter().enumerate() {
+                    for (j, f) in chunk.iter().enumerate() {
                         let at = j * 6;
-                        multi.raw_bind_parameter(at + 1, dates.get(date))?;
-                        multi.raw_bind_parameter(at + 2, ip)?;
-                        multi.raw_bind_parameter(at + 3, ua)?;
-                        multi.raw_bind_parameter(at + 4, path)?;
-                        multi.raw_bind_parameter(at + 5, status)?;
-                        multi.raw_bind_parameter(at + 6, n as i64)?;
+                        multi.raw_bind_parameter(at + 1, dates.get(f.date))?;
+                        multi.raw_bind_parameter(at + 2, f.ip)?;
+                        multi.raw_bind_parameter(at + 3, f.ua)?;
+                        multi.raw_bind_parameter(at + 4, f.path)?;
+                        multi.raw_bind_parameter(at + 5, f.status)?;
+                        multi.raw_bind_parameter(at + 6, f.count as i64)?;
                     }
                     multi.raw_execute()?;
                 } else {
-                    for &((date, ip, ua, path, status), n) in chunk {
-                        single.execute(params![dates.get(date), ip, ua, path, status, n as i64])?;
+                    for f in chunk {
+                        single.execute(params![
+                            dates.get(f.date),
+                            f.ip,
+                            f.ua,
+                            f.path,
+                            f.status,
+                            f.count as i64
+                        ])?;
                     }
                 }
             }
         }
-        {
-            let facts: Vec<rollup::Fact> = batch
-                .facts
-                .iter()
-                .map(|(k, &count)| rollup::Fact {
-                    date: k.date,
-                    ip: ip_ids[k.ip as usize],
-                    ua: ua_ids[k.ua as usize],
-                    path: path_ids[k.path as usize],
-                    kind: path_kinds[k.path as usize],
-                    status: k.status,
-                    count,
-                })
-                .collect();
-            rollup::write(&tx, &facts, &self.kinds, &mut dates)?;
-        }
+        rollup::write(&tx, &facts, &self.kinds, &mut dates)?;
+        drop(facts);
         tx.prepare_cached("DELETE FROM kv_store WHERE key = ?1")?
             .execute([rollup::WRITER_FLAG])?;
         {
@@ -786,28 +762,19 @@ impl HoneyDb {
             }
         }
         let ring: Vec<StoredRecent> = {
-            let methods: Vec<Box<str>> = {
-                let mut v = vec![Box::<str>::default(); batch.methods.len()];
-                for (raw, &(local, _)) in &batch.methods.map {
-                    v[local as usize] = stored_text(raw).0.into();
-                }
-                v
-            };
+            let mut methods = vec![0; batch.methods.len()];
+            for (raw, &(local, _)) in &batch.methods.map {
+                methods[local as usize] = self.methods.code(Some(&stored_text(raw).0));
+            }
             ring.map(|row| StoredRecent {
                 ts: row.ts,
-                ip: ip_texts[row.ip as usize]
-                    .as_deref()
-                    .unwrap_or_default()
-                    .into(),
+                ip: ip_ids[row.ip as usize],
                 ua: ua_ids[row.ua as usize],
                 path: path_ids[row.path as usize],
-                method: row.method.map(|m| methods[m as usize].clone()),
+                method: row.method.map(|m| methods[m as usize]),
                 status: row.status,
                 bytes: row.bytes.map(|b| b.min(i64::MAX as u64) as i64),
-                referrer: row
-                    .referrer
-                    .and_then(|r| referrer_texts[r as usize].as_deref())
-                    .map(Into::into),
+                referrer: row.referrer.map(|r| referrer_ids[r as usize]),
             })
             .collect()
         };
@@ -820,20 +787,21 @@ impl HoneyDb {
                 .chain(&ring)
                 .skip(waiting.saturating_sub(self.options.recent_requests))
                 .collect();
+            let method_names = &self.methods;
             let bind = |stmt: &mut rusqlite::CachedStatement<'_>,
                         base: usize,
                         row: &StoredRecent|
              -> rusqlite::Result<()> {
                 stmt.raw_bind_parameter(base + 1, row.ts)?;
-                stmt.raw_bind_parameter(base + 2, &*row.ip)?;
+                stmt.raw_bind_parameter(base + 2, row.ip)?;
                 stmt.raw_bind_parameter(base + 3, row.ua)?;
                 stmt.raw_bind_parameter(base + 4, row.path)?;
-                stmt.raw_bind_parameter(base + 5, row.method.as_deref())?;
+                stmt.raw_bind_parameter(base + 5, row.method.map(|m| method_names.name(m)))?;
                 stmt.raw_bind_parameter(base + 6, row.status)?;
                 stmt.raw_bind_parameter(base + 7, row.bytes)?;
-                stmt.raw_bind_parameter(base + 8, row.referrer.as_deref())
+                stmt.raw_bind_parameter(base + 8, row.referrer)
             };
-            let mut single = tx.prepare_cached(INSERT_RECENT)?;
+            let mut single = tx.prepare_cached(&INSERT_RECENT)?;
             let mut multi = tx.prepare_cached(&INSERT_RECENT_MULTI)?;
             for chunk in rows.chunks(RECENT_PER_STATEMENT) {
                 if chunk.len() == RECENT_PER_STATEMENT {
@@ -902,8 +870,6 @@ struct Resolved {
     ids: Vec<i64>,
     /// Stored kind per batch-local id (paths only; empty for the other tables).
     kinds: Vec<KindCode>,
-    /// Stored text per batch-local id, for the locals asked for (the ring's rows).
-    texts: Vec<Option<String>>,
     new_values: u64,
     new_escaped: u64,
 }
@@ -930,7 +896,6 @@ fn resolve_dim(
     (cache, cache_index): (&IdCache, usize),
     kinds: &mut Kinds,
     pending: &mut PendingIds,
-    keep_text: &[bool],
 ) -> rusqlite::Result<Resolved> {
     let mut out = Resolved {
         ids: vec![0; interner.len()],
@@ -938,7 +903,6 @@ fn resolve_dim(
             Dim::Path => vec![0; interner.len()],
             _ => Vec::new(),
         },
-        texts: vec![None; keep_text.len()],
         new_values: 0,
         new_escaped: 0,
     };
@@ -997,9 +961,6 @@ fn resolve_dim(
         out.ids[local as usize] = known.id;
         if let Some(k) = out.kinds.get_mut(local as usize) {
             *k = known.kind;
-        }
-        if keep_text.get(local as usize) == Some(&true) {
-            out.texts[local as usize] = Some(text.clone());
         }
         // A young entry that stays right needs no update; others are added or promoted.
         if !young || seen < known.seen {

@@ -121,7 +121,8 @@ WHEN OLD.kind IS NOT NEW.kind BEGIN
 END;
 ";
 
-/// Stored path kinds by a small code: 0 is NULL or `''` (the triggers' `coalesce(kind, '')`),
+/// Stored names by a small code (path kinds; the ring's request methods): 0 is NULL or `''` (the
+/// triggers' `coalesce(kind, '')`),
 /// the others index the texts seen so far (a kind written by another release is kept as
 /// it is stored).
 #[derive(Debug)]
@@ -276,14 +277,14 @@ pub(crate) fn write(
         })
         .collect();
     let day = |i: usize| day_texts[i].1.as_str();
-    let ranked: Vec<(usize, &Fact)> = facts.iter().map(|f| (rank(f.date), f)).collect();
+    let ranked = || facts.iter().map(|f| (rank(f.date), f));
     // Sum rows carry the day's rank as their date (`DateKey` is only an order here).
     let by_day = |r: usize| r as DateKey;
-    let probes = |f: &&(usize, &Fact)| probe == Some(usize::from(f.1.kind));
+    let probes = |f: &(usize, &Fact)| probe == Some(usize::from(f.1.kind));
 
     // daily_agent_kinds (date, ua_id, kind, status) and monthly_agent_kinds.
     for monthly in [false, true] {
-        let rows = summed(ranked.iter().map(|&(r, f)| {
+        let rows = summed(ranked().map(|(r, f)| {
             let d = if monthly { month_rank[r] } else { r };
             ((by_day(d), f.ua, f.kind, f.status), f.count, by_day(r))
         }));
@@ -327,7 +328,7 @@ pub(crate) fn write(
 
     // daily_paths (status, date, path_id) and monthly_paths.
     for monthly in [false, true] {
-        let rows = summed(ranked.iter().map(|&(r, f)| {
+        let rows = summed(ranked().map(|(r, f)| {
             let d = if monthly { month_rank[r] } else { r };
             ((f.status, by_day(d), f.path), f.count, by_day(r))
         }));
@@ -370,7 +371,7 @@ pub(crate) fn write(
     // daily_client_probes (date, ip_id) and monthly_client_probes: probe paths only.
     if probe.is_some() {
         for monthly in [false, true] {
-            let rows = summed(ranked.iter().filter(probes).map(|&(r, f)| {
+            let rows = summed(ranked().filter(probes).map(|(r, f)| {
                 let d = if monthly { month_rank[r] } else { r };
                 ((by_day(d), f.ip), f.count, by_day(r))
             }));
