@@ -140,6 +140,22 @@ impl Settings {
         }
     }
 
+    /// Validates the config file at `path` as a run would, without reading the files it
+    /// names (`llm.api_key_file`, the database, the site): `check-config`, which the NixOS
+    /// module runs at build time, where the credential paths do not exist yet.
+    pub fn check(path: &Path) -> Result<Settings, ConfigError> {
+        let mut file: FileConfig = honeybot_daemon::load_toml(path)?;
+        let key_file = file.llm.as_mut().and_then(|l| l.api_key_file.take());
+        if key_file.as_ref().is_some_and(|k| !k.is_absolute()) {
+            return Err(ConfigError::Invalid {
+                origin: path.display().to_string(),
+                key: "llm.api_key_file",
+                reason: "must be an absolute path".into(),
+            });
+        }
+        Self::resolve(file, path, &Overrides::default())
+    }
+
     /// `file` (read from `origin`) with the flags applied, validated.
     pub fn resolve(
         file: FileConfig,

@@ -3,6 +3,7 @@
 //! model server is honeybot-llm's FakeServer (no model can run here), speaking Ollama's
 //! wire protocol over a real socket.
 
+mod check_config;
 mod config;
 mod e2e;
 mod fuzz_keys;
