@@ -8,6 +8,7 @@ mod config;
 mod e2e;
 mod fuzz_keys;
 mod llm;
+mod module_nginx;
 mod publish;
 mod review;
 mod sites;
