@@ -182,8 +182,8 @@ in
               How a new map is checked before it replaces the old one: the command runs on a
               small config (`{config}`) that includes the new map at `http` level with
               `map_hash_bucket_size` and uses `$honeybot_redirect` in a server. The default
-              is this host's nginx binary. The complete config is tested by nginx itself at
-              the reload (`reloadNginx`).
+              is this host's nginx binary. The complete config is tested before nginx
+              reloads, with nixpkgs' own `nginx -t` command line (`reloadNginx`).
             '';
           };
           reload_command = mkOption {
