@@ -146,8 +146,7 @@ for attr in \
     nixosConfigurations.workstation.config.environment.etc.\"xdg/ai-commit/config.toml\".source \
     packages.x86_64-linux.honeybot.drvPath packages.x86_64-linux.ai-commit.drvPath \
     packages.x86_64-linux.honeybot-narrator.drvPath packages.x86_64-linux.honeybot-ingest.drvPath \
-    packages.x86_64-linux.honeybot-director.drvPath packages.x86_64-linux.honeybot-janitor.drvPath \
-    checks.x86_64-linux.vm-janitor.drvPath; do
+    packages.x86_64-linux.honeybot-director.drvPath packages.x86_64-linux.honeybot-janitor.drvPath; do
   if (cd "$tmp" && nix --extra-experimental-features 'nix-command flakes' eval --impure --no-write-lock-file \
         --override-input nixpkgs "path:$shim" ".#$attr" >/dev/null 2>"$tmp.err"); then
     echo "ok: flake evaluates .#$attr"
