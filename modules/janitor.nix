@@ -324,7 +324,9 @@ in
         Group = nginx.group;
         # `nginx -t` opens the pid file and the logs as nginx does; nothing else is written.
         ReadWritePaths = [ "-/run/nginx" "-/var/log/nginx" "-/var/cache/nginx" ];
+        # As nginx's own sandbox, so that `nginx -t` sees what nginx sees.
         MemoryDenyWriteExecute = config.systemd.services.nginx.serviceConfig.MemoryDenyWriteExecute or true;
+        ProtectHome = config.systemd.services.nginx.serviceConfig.ProtectHome or true;
         PrivateNetwork = true;
         RestrictAddressFamilies = [ "AF_UNIX" ];
         IPAddressDeny = "any";
