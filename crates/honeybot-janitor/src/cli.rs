@@ -280,6 +280,9 @@ fn write_report(out: &mut impl Write, r: &RunReport) -> std::io::Result<()> {
     for line in &r.changes.removed {
         writeln!(out, "- {line}")?;
     }
+    if let Some(id) = &r.git_commit {
+        writeln!(out, "git: committed the map as {id}")?;
+    }
     if r.llm.enabled {
         writeln!(
             out,

@@ -7,6 +7,7 @@ mod check_config;
 mod config;
 mod e2e;
 mod fuzz_keys;
+mod git_commit;
 mod llm;
 mod module_nginx;
 mod publish;
