@@ -36,10 +36,13 @@ let
 
   apiKey = hbLib.credential "honeybot-janitor.service" "llm-api-key" cfg.llmApiKeyFile;
 
+  git = cfg.gitCommit;
+
   # Nulls dropped: the janitor rejects unknown keys and keeps its own defaults.
   renderedSettings = lib.filterAttrsRecursive (_: v: v != null) (
     lib.recursiveUpdate cfg.settings (
       lib.optionalAttrs (cfg.llmApiKeyFile != null) { llm.api_key_file = apiKey.path; }
+      // lib.optionalAttrs git.enable { git_repo = git.repo; git_path = git.path; }
     )
   );
 
@@ -111,6 +114,25 @@ in
         reload nginx yourself after a run (and include `settings.map` yourself when
         `services.honeybot.nginx` is off).
       '';
+    };
+
+    gitCommit = {
+      enable = mkEnableOption "committing each new map to the site's git repository (a copy at `gitCommit.path`, authored by honeybot-janitor, no hook run)";
+      repo = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "/srv/example.org";
+        description = ''
+          The git work tree that gets the commits. The janitor's service may then write it
+          (and trusts it for git: `safe.directory`); the `services.honeybot.user` must have
+          write access to it and its `.git` (e.g. group-writable for `services.honeybot.group`).
+        '';
+      };
+      path = mkOption {
+        type = types.str;
+        default = "honeybot-redirects.map";
+        description = "Where the copy of the map goes inside `gitCommit.repo` (relative).";
+      };
     };
 
     llmApiKeyFile = mkOption {
@@ -243,6 +265,18 @@ in
         message = "services.honeybot.janitor.settings.llm.api_key_file: give the key file as services.honeybot.janitor.llmApiKeyFile instead (it reaches the service with LoadCredential).";
       }
       (hbLib.secretNotInStore "services.honeybot.janitor.llmApiKeyFile" cfg.llmApiKeyFile)
+      {
+        assertion = git.enable -> git.repo != null && lib.hasPrefix "/" git.repo;
+        message = "services.honeybot.janitor.gitCommit.enable needs services.honeybot.janitor.gitCommit.repo: the absolute path of the site's git work tree.";
+      }
+      {
+        assertion = git.enable && git.repo != null -> !(lib.hasPrefix "/home/" git.repo || lib.hasPrefix "/root/" git.repo);
+        message = "services.honeybot.janitor.gitCommit.repo = \"${toString git.repo}\" is in a home folder, which the janitor's sandbox hides: keep the repository e.g. under /srv.";
+      }
+      {
+        assertion = !(cfg.settings ? git_repo || cfg.settings ? git_path);
+        message = "services.honeybot.janitor.settings.git_repo / git_path: use services.honeybot.janitor.gitCommit instead (it also lets the service write the repository).";
+      }
     ];
 
     environment.systemPackages = [ cfg.package ];
@@ -268,8 +302,15 @@ in
         Group = hb.group;
         StateDirectory = "honeybot";
         StateDirectoryMode = "0750";
-        # HoneyDB (with its -wal and -shm files) and the map's folder; nothing else.
-        ReadWritePaths = lib.unique [ dbDir mapDir ];
+        # HoneyDB (with its -wal and -shm files) and the map's folder; nothing else (and the
+        # site's repository with gitCommit).
+        ReadWritePaths = lib.unique ([ dbDir mapDir ] ++ optional git.enable git.repo);
+        # git refuses a repository owned by another user unless it is trusted: this one only.
+        Environment = mkIf git.enable [
+          "GIT_CONFIG_COUNT=1"
+          "GIT_CONFIG_KEY_0=safe.directory"
+          "GIT_CONFIG_VALUE_0=${toString git.repo}"
+        ];
         LoadCredential = apiKey.loadCredential;
         # nginx -t and the map run under the baseline; the model, when configured, is the
         # only thing reached over the network.

@@ -83,10 +83,11 @@ fi
 echo "== the VM test's machine and specialisations (tests/nixos/toggles.nix; the VM itself needs Nix with a cache)"
 "$EVAL" -q --no-analyze tests/eval/toggles.nix || { echo "FAIL: tests/eval/toggles.nix"; fail=1; }
 
-echo "== the janitor: nginx wiring, the VM test's machine, a model with an API key (exposure <= 2.0)"
+echo "== the janitor: nginx wiring, the VM test's machine, a model with an API key, gitCommit (exposure <= 2.0)"
 "$EVAL" -q --no-analyze tests/eval/janitor-nginx.nix || { echo "FAIL: tests/eval/janitor-nginx.nix"; fail=1; }
 "$EVAL" -q --no-analyze tests/eval/janitor-vm.nix || { echo "FAIL: tests/eval/janitor-vm.nix"; fail=1; }
 "$EVAL" -q --threshold 20 tests/eval/janitor-model.nix honeybot-janitor.service || { echo "FAIL: tests/eval/janitor-model.nix"; fail=1; }
+"$EVAL" -q --threshold 20 tests/eval/janitor-git.nix honeybot-janitor.service || { echo "FAIL: tests/eval/janitor-git.nix"; fail=1; }
 
 echo "== rendered values (ai-commit endpoint and git hook, DB folder, renamed options)"
 "$EVAL" -q --no-analyze tests/eval/ai-commit-ollama.nix 2>&1 | grep -v 'has been renamed' || fail=1
