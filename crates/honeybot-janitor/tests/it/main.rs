@@ -14,4 +14,5 @@ mod publish;
 mod review;
 mod sites;
 mod support;
+mod unprivileged;
 mod uri_form;
