@@ -67,7 +67,8 @@ let
 
   # How nixpkgs' nginx module starts nginx (`nginx -c <the rendered config>`); it tests the
   # config with the same command plus `-t` (preStart, ExecReload).
-  nginxCommand = config.systemd.services.nginx.serviceConfig.ExecStart;
+  nginxUnit = config.systemd.services.nginx.serviceConfig;
+  nginxCommand = nginxUnit.ExecStart;
 
   # A map path nginx reads verbatim inside quotes (modules/nginx/redirects-http.conf).
   mapPath = types.strMatching "/[A-Za-z0-9._/-]*[A-Za-z0-9._-]";
@@ -356,7 +357,7 @@ in
         # Like nixpkgs' nginx-config-reload: nothing to do while nginx is not running.
         ExecCondition = "${systemctl} -q is-active nginx.service";
         # What nginx's own ExecReload does (`nginx -t` on the real config, then SIGHUP),
-        # as nginx's user: no root, no capability, no access to systemd's manager.
+        # as nginx's user with nginx's capabilities: no root, no access to systemd's manager.
         ExecStart = [
           "${nginxCommand} -t"
           "${nginxCommand} -s reload"
@@ -365,12 +366,15 @@ in
         Group = nginx.group;
         # `nginx -t` opens the pid file and the logs as nginx does; nothing else is written.
         ReadWritePaths = [ "-/run/nginx" "-/var/log/nginx" "-/var/cache/nginx" ];
-        # As nginx's own sandbox, so that `nginx -t` sees what nginx sees.
-        MemoryDenyWriteExecute = config.systemd.services.nginx.serviceConfig.MemoryDenyWriteExecute or true;
-        ProtectHome = config.systemd.services.nginx.serviceConfig.ProtectHome or true;
-        PrivateNetwork = true;
-        RestrictAddressFamilies = [ "AF_UNIX" ];
-        IPAddressDeny = "any";
+        # What nginx's own unit has, so that `nginx -t` sees what nginx sees: it binds the
+        # listening sockets (ports below 1024: CAP_NET_BIND_SERVICE, which a private user
+        # namespace would void) in the host's network, and resolves upstream names.
+        AmbientCapabilities = nginxUnit.AmbientCapabilities or [ "CAP_NET_BIND_SERVICE" ];
+        CapabilityBoundingSet = nginxUnit.CapabilityBoundingSet or [ "CAP_NET_BIND_SERVICE" ];
+        PrivateUsers = false;
+        RestrictAddressFamilies = nginxUnit.RestrictAddressFamilies or [ "AF_UNIX" "AF_INET" "AF_INET6" ];
+        MemoryDenyWriteExecute = nginxUnit.MemoryDenyWriteExecute or true;
+        ProtectHome = nginxUnit.ProtectHome or true;
         TimeoutStartSec = "2min";
       };
     };

@@ -35,6 +35,8 @@ in
     (check (lib.hasSuffix "/bin/nginx" (lib.head janitor.settings.test_command) && lib.hasPrefix "${nginx.package}" (lib.head janitor.settings.test_command)) "the janitor's test command is not this host's nginx: ${toString janitor.settings.test_command}")
     (check (lib.head units.honeybot-janitor-reload.serviceConfig.ExecStart == lib.head units.nginx.serviceConfig.ExecReload) "the reload unit does not run nixpkgs' own nginx -t: ${lib.head units.honeybot-janitor-reload.serviceConfig.ExecStart}")
     (check (units.honeybot-janitor-reload.serviceConfig.User == nginx.user) "the reload unit does not run as nginx's user")
+    (check (units.honeybot-janitor-reload.serviceConfig.AmbientCapabilities == units.nginx.serviceConfig.AmbientCapabilities) "the reload unit's nginx -t lacks nginx's capabilities (it binds the listening sockets)")
+    (check (!units.honeybot-janitor-reload.serviceConfig.PrivateUsers && !(units.honeybot-janitor-reload.serviceConfig.PrivateNetwork or false)) "the reload unit's nginx -t does not see the host's network as nginx does")
     (check (units.honeybot-janitor-reload.onFailure == [ "honeybot-janitor-restore.service" ]) "a refused map is not put back")
     (check (config.systemd.paths.honeybot-janitor-reload.pathConfig.PathChanged == map) "the reload does not follow the map")
     (check (config.systemd.timers.honeybot-janitor.timerConfig == { OnCalendar = "daily"; Persistent = true; RandomizedDelaySec = "30min"; }) "timer: ${builtins.toJSON config.systemd.timers.honeybot-janitor.timerConfig}")
