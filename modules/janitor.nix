@@ -352,6 +352,9 @@ in
       # nginx refused the map (its `nginx -t` failed): put the previous map back, as the
       # janitor's user; nginx still runs the config it had.
       onFailure = [ "honeybot-janitor-restore.service" ];
+      # One map change can fire the path unit more than once (a rename, then the old file
+      # going away): systemd's default limit of 5 starts in 10 s must not stop the reloads.
+      startLimitIntervalSec = 0;
       serviceConfig = (import ./hardening.nix) // {
         Type = "oneshot";
         # Like nixpkgs' nginx-config-reload: nothing to do while nginx is not running.
