@@ -33,10 +33,18 @@ in
     janitor = {
       enable = true;
       settings.min_hits = 3;
+      # The site's repository belongs to root, group-writable for honeybot (the test makes
+      # it): the janitor commits there only because the module makes git trust it.
+      gitCommit = {
+        enable = true;
+        repo = "/srv/site-src";
+        path = "nginx/redirects.map";
+      };
     };
   };
   environment.systemPackages = [
     pkgs.curl
     pkgs.sqlite
+    pkgs.git
   ];
 }

@@ -2,7 +2,8 @@
 # requested a few times (404s that nginx logs and honeybot-ingest stores); the timer's
 # service runs; the same request then gets a real 301 to the live page, served by nginx
 # after the janitor's map was tested with the real config and nginx reloaded. A map nginx
-# refuses is put back to the previous one, and nginx keeps serving.
+# refuses is put back to the previous one, and nginx keeps serving. The map is also committed
+# to the site's git repository (gitCommit), owned by root and trusted for the janitor only.
 { pkgs }:
 pkgs.testers.runNixOSTest {
   name = "honeybot-janitor";
@@ -22,6 +23,7 @@ pkgs.testers.runNixOSTest {
       db = hb.ingest.settings.db;
       map = hb.janitor.settings.map;
       user = hb.user;
+      repo = hb.janitor.gitCommit.repo;
     in
     ''
       DEAD = "/2019/03/nginx-redirect-maps.html"
@@ -37,6 +39,9 @@ pkgs.testers.runNixOSTest {
           status, location = answer(DEAD)
           return status == "301" and location.endswith(LIVE)
 
+      def site_git(args):
+          return webhead.succeed(f"git -C ${repo} {args}")
+
       webhead.wait_for_unit("nginx.service")
       webhead.wait_for_unit("honeybot-ingest.service")
       webhead.wait_for_unit("honeybot-janitor.timer")
@@ -51,6 +56,16 @@ pkgs.testers.runNixOSTest {
           webhead.wait_until_succeeds(
               f"test $(sqlite3 ${db} \"SELECT COALESCE(SUM(d.count), 0) FROM daily_logs d JOIN paths p ON p.id = d.path_id WHERE d.status = 404 AND p.value = '{DEAD}'\") -ge ${toString hb.janitor.settings.min_hits}",
               timeout=60)
+
+      with subtest("the site's repository: root's, group-writable for the janitor's user"):
+          webhead.succeed(
+              "install -d -m 2775 -g ${hb.group} ${repo}",
+              "git -C ${repo} init --quiet --shared=group",
+              "git -C ${repo} -c user.name=Owner -c user.email=owner@example.org commit --quiet --allow-empty -m 'the site'",
+              "chgrp -R ${hb.group} ${repo} && chmod -R g+rwX ${repo}",
+              "find ${repo} -type d -exec chmod g+s {} +",
+          )
+          before = site_git("rev-parse HEAD").strip()
 
       with subtest("the timer is scheduled, persistent"):
           timers = webhead.succeed("systemctl list-timers --all --no-pager")
@@ -71,6 +86,14 @@ pkgs.testers.runNixOSTest {
               "systemctl show -p Result --value honeybot-janitor-reload.service | grep -qx success", timeout=60)
           assert answer(LIVE)[0] == "200", answer(LIVE)
           assert answer("/never-asked-before")[0] == "404"
+
+      with subtest("the map is committed to the site's repository, by the janitor"):
+          assert site_git("rev-parse HEAD^").strip() == before
+          log = site_git("log -1 --format='%an%n%s%n%b'")
+          webhead.log(log)
+          assert log.startswith("honeybot-janitor\nhoneybot-janitor: 1 redirect(s) (+1 -0)"), log
+          assert DEAD in log, log
+          webhead.succeed("cmp ${map} ${repo}/${hb.janitor.gitCommit.path}")
 
       with subtest("the decision is in HoneyDB, for a person to review"):
           listed = webhead.succeed("runuser -u ${user} -- honeybot-janitor --db ${db} list")
