@@ -68,7 +68,7 @@ let
   # How nixpkgs' nginx module starts nginx (`nginx -c <the rendered config>`); it tests the
   # config with the same command plus `-t` (preStart, ExecReload).
   nginxUnit = config.systemd.services.nginx.serviceConfig;
-  nginxCommand = nginxUnit.ExecStart;
+  nginxCommand = if builtins.isList nginxUnit.ExecStart then lib.last nginxUnit.ExecStart else nginxUnit.ExecStart;
 
   # A map path nginx reads verbatim inside quotes (modules/nginx/redirects-http.conf).
   mapPath = types.strMatching "/[A-Za-z0-9._/-]*[A-Za-z0-9._-]";
@@ -335,7 +335,7 @@ in
     };
 
     # nginx is reloaded when the map changes, whoever changed it (the timer's run,
-    # `honeybot-janitor run` by hand, or `cp <map>.previous <map>`).
+    # `honeybot-janitor run` by hand, or an undo: `mv <map>.previous <map>`).
     systemd.paths.honeybot-janitor-reload = mkIf cfg.reloadNginx {
       description = "Reload nginx when the Honeybot redirect map changes";
       wantedBy = [ "paths.target" ];
