@@ -177,7 +177,8 @@ in
               let
                 roots = lib.filter (r: r != null) (map (h: nginx.virtualHosts.${h}.root or null) cfg.virtualHosts);
               in
-              if roots == [ ] then null else toString (lib.head roots);
+              # Interpolated, not toString: a path literal root is served from the store.
+              if roots == [ ] then null else "${lib.head roots}";
             defaultText = literalExpression "the root of the first of services.honeybot.janitor.virtualHosts";
             example = "/var/www/example.org";
             description = "The live pages: a built site folder, its `sitemap.xml`, or a Jekyll source folder with `_posts/` (read only).";
@@ -304,8 +305,9 @@ in
         StateDirectory = "honeybot";
         StateDirectoryMode = "0750";
         # HoneyDB (with its -wal and -shm files) and the map's folder; nothing else (and the
-        # site's repository with gitCommit).
-        ReadWritePaths = lib.unique ([ dbDir mapDir ] ++ optional git.enable git.repo);
+        # site's repository with gitCommit; "-": a missing repository fails the commit with
+        # the janitor's own message after the map is published, not the whole start).
+        ReadWritePaths = lib.unique ([ dbDir mapDir ] ++ optional git.enable "-${git.repo}");
         # git refuses a repository owned by another user unless it is trusted: this one only.
         Environment = mkIf git.enable [
           "GIT_CONFIG_COUNT=1"

@@ -10,7 +10,7 @@ in
   imports = [ ./janitor-vm.nix ];
   assertions = [
     {
-      assertion = unit.ReadWritePaths == [ "/var/lib/honeybot" "/var/lib/honeybot-janitor" "/srv/site-src" ];
+      assertion = unit.ReadWritePaths == [ "/var/lib/honeybot" "/var/lib/honeybot-janitor" "-/srv/site-src" ];
       message = "gitCommit: the janitor may write ${toString unit.ReadWritePaths}";
     }
     {
