@@ -124,6 +124,30 @@ impl Nginx {
         );
     }
 
+    /// Processes whose parent is the master: its workers, old ones included.
+    fn workers(&self) -> usize {
+        let master = self.child.id().to_string();
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+            .filter(|stat| {
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                    == Some(master.as_str())
+            })
+            .count()
+    }
+
+    /// Reloads and waits until only the new configuration's worker answers.
+    fn reload_and_settle(&self) {
+        self.reload();
+        // The master starts the new worker before the old one leaves: until then a request
+        // may reach either.
+        wait_until("the old worker to leave", || self.workers() == 1);
+    }
+
     fn get(&self, target: &str) -> (u16, Option<String>) {
         let (status, location, _) =
             get_raw(self.port, target.as_bytes(), "curl/8.11.0", "127.0.0.1");
@@ -223,6 +247,7 @@ fn the_modules_nginx_text_serves_the_janitors_301_after_the_reload_units_steps()
     // honeybot-janitor-reload.service: the complete config is tested, then nginx reloads.
     nginx.reload();
     wait_until("the dead path to answer 301", || nginx.get(DEAD).0 == 301);
+    wait_until("the old worker to leave", || nginx.workers() == 1);
     let (_, location) = nginx.get(DEAD);
     let location = location.expect("a Location header");
     assert!(location.ends_with(LIVE), "{location}");
@@ -243,6 +268,6 @@ fn the_modules_nginx_text_serves_the_janitors_301_after_the_reload_units_steps()
     // ... and the restore unit's `mv -fT <map>.previous <map>` makes the config good again.
     std::fs::rename(dir.join("maps/redirects.map.previous"), &map).expect("restore");
     assert_eq!(std::fs::read_to_string(&map).expect("read map"), good);
-    nginx.reload();
+    nginx.reload_and_settle();
     assert_eq!(nginx.get(DEAD).0, 301);
 }
