@@ -63,19 +63,48 @@ fn args(dir: &Path) -> Vec<String> {
     ]
 }
 
+/// `prefix` (e.g. a setpriv command line) running `bin`.
+fn command(prefix: &[String], bin: &Path) -> Command {
+    match prefix.split_first() {
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("pick a port")
+        .port()
+}
+
 impl Nginx {
     fn start(bin: &Path, dir: &Path, map: &Path) -> Nginx {
+        Self::start_as(&[], bin, dir, map, free_port)
+    }
+
+    /// nginx started by `prefix` (its user and capabilities), on a port from `port`.
+    fn start_as(
+        prefix: &[String],
+        bin: &Path,
+        dir: &Path,
+        map: &Path,
+        port: impl Fn() -> u16,
+    ) -> Nginx {
         for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("pick a port")
-                .port();
-            write(&dir.join("nginx.conf"), &nginx_conf(dir, port, map));
+            let port = port();
+            // Not support::write, which would make `dir` 0755 again.
+            std::fs::write(dir.join("nginx.conf"), nginx_conf(dir, port, map))
+                .expect("write nginx.conf");
             let mut nginx = Nginx {
                 bin: bin.to_owned(),
                 dir: dir.to_owned(),
                 port,
-                child: Command::new(bin)
+                child: command(prefix, bin)
                     .stdin(Stdio::null())
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
@@ -96,13 +125,18 @@ impl Nginx {
         panic!("nginx did not start (port taken 5 times?)");
     }
 
-    /// What honeybot-janitor-reload.service runs: `nginx -t`, then `nginx -s reload`.
-    fn test(&self) -> Output {
-        Command::new(&self.bin)
+    /// `nginx -t` on this nginx's config, run by `prefix`.
+    fn test_as(&self, prefix: &[String]) -> Output {
+        command(prefix, &self.bin)
             .args(args(&self.dir))
             .arg("-t")
             .output()
             .expect("run nginx -t")
+    }
+
+    /// What honeybot-janitor-reload.service runs: `nginx -t`, then `nginx -s reload`.
+    fn test(&self) -> Output {
+        self.test_as(&[])
     }
 
     fn reload(&self) {
@@ -270,4 +304,93 @@ fn the_modules_nginx_text_serves_the_janitors_301_after_the_reload_units_steps()
     assert_eq!(std::fs::read_to_string(&map).expect("read map"), good);
     nginx.reload_and_settle();
     assert_eq!(nginx.get(DEAD).0, 301);
+}
+
+/// The premise of honeybot-janitor-reload.service: nginx's user can run nixpkgs' `nginx -t`
+/// and `nginx -s reload` on a running nginx when it has nginx's CAP_NET_BIND_SERVICE
+/// (`nginx -t` binds the listening sockets; a port in use is accepted in test mode), and
+/// cannot without it, which is why the unit carries nginx's capabilities.
+#[test]
+fn nginx_user_with_nginx_capability_can_test_and_reload_a_running_nginx() {
+    let Some(bin) = require_tool("nginx") else {
+        return;
+    };
+    let root =
+        std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").expect("/proc/self"))
+            == 0;
+    if !root {
+        eprintln!("SKIP: needs root to start nginx as another user with a capability");
+        return;
+    }
+    let Some(setpriv) = require_tool("setpriv") else {
+        return;
+    };
+    let user: Vec<String> = [
+        setpriv.display().to_string(),
+        "--reuid=65534".into(),
+        "--regid=65534".into(),
+        "--clear-groups".into(),
+    ]
+    .into();
+    let mut with_cap = user.clone();
+    with_cap.extend([
+        "--inh-caps=+net_bind_service".into(),
+        "--ambient-caps=+net_bind_service".into(),
+    ]);
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("nginx");
+    page(&dir.join("html"), "/", "Home");
+    for d in ["logs", "tmp", "maps"] {
+        std::fs::create_dir_all(dir.join(d)).expect("mkdir");
+    }
+    let map = dir.join("maps/redirects.map");
+    write(&map, &module_file("redirects-empty.map"));
+    // nobody runs this nginx (as nginx's user runs nixpkgs'): it writes its logs and pid.
+    for d in [
+        tmp.path().to_owned(),
+        dir.clone(),
+        dir.join("logs"),
+        dir.join("tmp"),
+    ] {
+        std::fs::set_permissions(
+            &d,
+            <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o777),
+        )
+        .expect("chmod");
+    }
+    // A privileged port nobody uses now (tried as root, released at once).
+    let privileged = || {
+        (600..1024)
+            .find(|p| TcpListener::bind(("127.0.0.1", *p)).is_ok())
+            .expect("a free port below 1024")
+    };
+    let nginx = Nginx::start_as(&with_cap, &bin, &dir, &map, privileged);
+    assert_eq!(nginx.get("/").0, 200);
+
+    let with = nginx.test_as(&with_cap);
+    assert!(
+        with.status.success(),
+        "nginx -t with the capability: {}",
+        String::from_utf8_lossy(&with.stderr)
+    );
+    let without = nginx.test_as(&user);
+    let stderr = String::from_utf8_lossy(&without.stderr);
+    assert!(
+        !without.status.success(),
+        "nginx -t without the capability passed"
+    );
+    assert!(stderr.contains("Permission denied"), "{stderr}");
+
+    let reload = command(&with_cap, &bin)
+        .args(args(&dir))
+        .args(["-s", "reload"])
+        .output()
+        .expect("nginx -s reload");
+    assert!(
+        reload.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reload.stderr)
+    );
+    wait_until("the reloaded nginx to answer", || nginx.get("/").0 == 200);
 }
