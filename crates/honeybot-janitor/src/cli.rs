@@ -1,7 +1,7 @@
 //! The command line: `run` (the timer's oneshot) and the review commands.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 use honeybot_db::redirects::Redirect;
@@ -67,6 +67,8 @@ pub enum Command {
     },
     /// Forget the decision about FROM; the next run decides it again.
     Unset { from: String },
+    /// Validate the --config file and exit (reads no database, site or key file).
+    CheckConfig,
 }
 
 /// Why a command failed.
@@ -96,6 +98,9 @@ impl CliError {
 
 /// Runs the command, printing its result to `out`.
 pub fn execute(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
+    if let Command::CheckConfig = cli.command {
+        return check_config(cli.config.as_deref(), out);
+    }
     let mut overrides = Overrides {
         config: cli.config,
         db: cli.db,
@@ -163,6 +168,8 @@ pub fn execute(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             let row = review::set(&db, &key(&from)?, &to, site.as_deref())?;
             write_row(out, &row)?;
         }
+        // Answered above, before anything the config names is touched.
+        Command::CheckConfig => {}
         Command::Unset { from } => {
             let db = review::open(&settings.db)?;
             let from = key(&from)?;
@@ -174,6 +181,34 @@ pub fn execute(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             )?;
         }
     }
+    Ok(())
+}
+
+/// `check-config`: the file validated as a run would, nothing it names read.
+fn check_config(config: Option<&Path>, out: &mut impl Write) -> Result<(), CliError> {
+    let Some(path) = config else {
+        return Err(ConfigError::Invalid {
+            origin: "<command line>".into(),
+            key: "--config",
+            reason: "check-config needs --config FILE".into(),
+        }
+        .into());
+    };
+    let s = Settings::check(path)?;
+    let shown = |p: Option<&Path>| {
+        p.map_or_else(
+            || "(not set)".into(),
+            |p| printable(&p.display().to_string()),
+        )
+    };
+    writeln!(
+        out,
+        "config OK: db {}, site {}, map {}, model {}",
+        shown(Some(&s.db)),
+        shown(s.site.as_deref()),
+        shown(s.map.as_deref()),
+        if s.llm.is_some() { "on" } else { "off" }
+    )?;
     Ok(())
 }
 
@@ -244,6 +279,9 @@ fn write_report(out: &mut impl Write, r: &RunReport) -> std::io::Result<()> {
     }
     for line in &r.changes.removed {
         writeln!(out, "- {line}")?;
+    }
+    if let Some(id) = &r.git_commit {
+        writeln!(out, "git: committed the map as {id}")?;
     }
     if r.llm.enabled {
         writeln!(

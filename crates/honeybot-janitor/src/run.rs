@@ -8,6 +8,7 @@ use honeybot_db::redirects::{self, NewRedirect, Redirect, SaveError, Source, Sta
 use honeybot_db::{DbError, HoneyDb};
 
 use crate::config::Settings;
+use crate::git;
 use crate::key;
 use crate::llm::{Choice, Chooser};
 use crate::map::{self, Line, MapError, Outcome, Publisher};
@@ -65,6 +66,8 @@ pub struct RunReport {
     pub outcome: Option<Outcome>,
     pub dry_run: bool,
     pub changes: Changes,
+    /// The commit holding the map's copy in `git_repo`, when this run made one.
+    pub git_commit: Option<String>,
     pub llm: LlmStats,
     pub seconds: f64,
 }
@@ -84,6 +87,8 @@ pub enum RunError {
     Map(#[from] MapError),
     #[error("cannot set up the model client")]
     Llm(#[source] honeybot_llm::LlmError),
+    #[error("the map is published and the decisions are saved, but committing it to git failed")]
+    Git(#[source] crate::git::GitError),
 }
 
 impl RunError {
@@ -361,6 +366,7 @@ pub fn run(settings: &Settings) -> Result<RunReport, RunError> {
         .iter()
         .map(|(k, d)| (k.as_str(), d.clean_hits))
         .collect();
+    let mut published_map = None;
     let result = redirects::save_run(&db, &rows, |all| {
         let mut published = plan(all, &pages, &live, settings, &hits);
         let content = map::render(&published.1);
@@ -370,6 +376,7 @@ pub fn run(settings: &Settings) -> Result<RunReport, RunError> {
             return Err(PublishError::DryRun(Box::new(published.0)));
         }
         published.0.outcome = Some(publisher.publish(&content)?);
+        published_map = Some(content);
         Ok(published.0)
     });
     let published = match result {
@@ -378,6 +385,14 @@ pub fn run(settings: &Settings) -> Result<RunReport, RunError> {
         Err(SaveError::Publish(PublishError::Map(e))) => return Err(e.into()),
         Err(SaveError::Db(e)) => return Err(e.into()),
     };
+    // After the map is live and the decisions are saved: a failure here loses neither.
+    let git_commit = match (&settings.git, &published_map) {
+        (Some(target), Some(content)) => git::commit_map(target, content).map_err(RunError::Git)?,
+        _ => None,
+    };
+    if let Some(id) = &git_commit {
+        log::info!(commit = id.as_str(); "map committed to {}", settings.git.as_ref().map_or_else(String::new, |g| g.repo.display().to_string()));
+    }
     let report = RunReport {
         dead_paths,
         proposed: published.proposed,
@@ -389,6 +404,7 @@ pub fn run(settings: &Settings) -> Result<RunReport, RunError> {
         outcome: published.outcome,
         dry_run,
         changes: published.changes,
+        git_commit,
         llm,
         seconds: started.elapsed().as_secs_f64(),
     };
@@ -517,7 +533,7 @@ fn plan(
 }
 
 /// Entry lines of the new map that the old one lacks, and the other way round.
-fn diff(old: &str, new: &str) -> Changes {
+pub(crate) fn diff(old: &str, new: &str) -> Changes {
     let entries = |s: &str| -> Vec<String> {
         s.lines()
             .map(str::trim)
