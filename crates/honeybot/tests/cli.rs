@@ -77,21 +77,13 @@ fn lines_in(bytes: &[u8]) -> u64 {
 }
 
 fn shared_logs() -> Option<Vec<PathBuf>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/logs");
-    match std::fs::read_dir(&dir) {
-        Ok(entries) => {
-            let mut files: Vec<_> = entries.map(|e| e.expect("dir entry").path()).collect();
-            files.sort();
-            Some(files)
-        }
-        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("shared logs missing at {}: {e}", dir.display())
-        }
-        Err(_) => {
-            eprintln!("SKIP: shared logs not found at {}", dir.display());
-            None
-        }
-    }
+    let dir = honeybot_testsupport::shared_data("logs")?;
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .collect();
+    files.sort();
+    Some(files)
 }
 
 #[test]
