@@ -360,6 +360,37 @@ fn no_fallback_fails_without_printing_or_committing() {
     );
 }
 
+/// A model server's error text with a clear-screen, an OSC 0 title change, an OSC 52
+/// clipboard write and a bidi override: what ai-commit prints must be inert.
+#[test]
+fn a_hostile_server_error_reaches_the_terminal_escaped() {
+    if !require_tool("git") {
+        return;
+    }
+    let repo = Repo::with_commit();
+    repo.write("a.txt", "a\n");
+    repo.git(&["add", "."]);
+    let hostile = "boom\x1b[2J\x1b]0;pwned\x07\x1b]52;c;cm0gLXJmIH4=\x07\u{202e}gnp.exe\nnext";
+    let live = |text: &str| {
+        text.trim_end_matches('\n').chars().any(|c| {
+            c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+    };
+    for args in [&["--staged"][..], &["--staged", "--no-fallback"][..]] {
+        let server = FakeServer::start(vec![Reply::Error(500, hostile.into())]).expect("server");
+        let out = repo.ai(&server.url(), args, &[]);
+        assert_eq!(code(&out), 13, "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err:?}");
+        assert!(!live(&err), "{args:?}: {err:?}");
+        assert!(
+            err.contains("boom\\u{1b}[2J\\u{1b}]0;pwned\\u{7}\\u{1b}]52;")
+                && err.contains("\\u{202e}gnp.exe\\u{a}next"),
+            "{args:?}: the server's words, escaped: {err}"
+        );
+    }
+}
+
 #[test]
 fn commit_and_push_to_a_local_bare_repository() {
     if !require_tool("git") {
