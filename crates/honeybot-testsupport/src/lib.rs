@@ -4,10 +4,12 @@
 //!   shared data (`../shared/` beside the checkout) FAILS under `CI=true` and otherwise prints
 //!   `SKIP: <reason>` and returns ([`skip_or_fail`]);
 //! - [`wait_for`] / [`wait_until`]: poll a condition of the system under test with a deadline;
-//! - [`nginx::Nginx`]: a real nginx on 127.0.0.1 with a port picked at run time, in a temp dir.
+//! - [`nginx::Nginx`]: a real nginx on 127.0.0.1 with a port picked at run time, in a temp dir;
+//! - [`damage`]: SQLite files with a damaged page, for what HoneyDB must refuse.
 //!
 //! A dev-dependency only (`publish = false`); nothing in here is used by a shipped binary.
 
+pub mod damage;
 pub mod nginx;
 
 use std::os::unix::fs::PermissionsExt;

@@ -605,3 +605,46 @@ fn custom_log_format_from_the_command_line() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("$nope"));
 }
+
+#[test]
+fn check_reads_the_whole_file_and_names_a_damaged_one() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("site.db");
+    ingest_json(tmp.path(), &db, &[SAMPLE], None);
+    let dbs = db.to_str().expect("utf-8 path");
+    let out = honeybot(tmp.path(), &["check", "--db", dbs], None);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with(&format!("{dbs}: ok (every page read in ")),
+        "{stdout}"
+    );
+
+    // Damage the first page of the daily counts.
+    let (root, _) = honeybot_testsupport::damage::root_and_last_leaf(&db, "daily_logs");
+    honeybot_testsupport::damage::damage_page(&db, root);
+    let bytes = std::fs::read(&db).expect("read");
+    let out = honeybot(tmp.path(), &["check", "--db", dbs], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("honeybot: database {dbs} is damaged")),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(&db).expect("read"),
+        bytes,
+        "check changed nothing"
+    );
+
+    let out = honeybot(tmp.path(), &["check", "--db", "missing.db"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "honeybot: database missing.db does not exist\n"
+    );
+}
