@@ -12,20 +12,7 @@ use honeybot_llm::testing::{FakeServer, Reply};
 
 /// A needed external tool: FAILS under CI=true, else prints SKIP and returns false.
 fn require_tool(name: &str) -> bool {
-    let found = Command::new(name)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{name} is required under CI=true but was not found"
-        );
-        eprintln!("SKIP: {name} not installed");
-    }
-    found
+    honeybot_testsupport::require_tool(name).is_some()
 }
 
 /// A git repository in a temporary folder, with its own HOME so no user config leaks in.
