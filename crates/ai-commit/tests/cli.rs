@@ -114,21 +114,7 @@ impl Repo {
         for (k, v) in extra_env {
             c.env(k, v);
         }
-        let mut child = c
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn ai-commit");
-        if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
-            use std::io::Write as _;
-            pipe.write_all(text.as_bytes()).expect("write stdin");
-        }
-        child.wait_with_output().expect("wait ai-commit")
+        honeybot_testsupport::output_with_stdin(c, stdin.map(str::as_bytes))
     }
 
     fn last_message(&self) -> String {

@@ -154,3 +154,36 @@ pub fn open_up(path: &Path) {
         }
     }
 }
+
+/// Runs `cmd` to its end with `stdin` as its standard input (none: `/dev/null`), capturing
+/// stdout and stderr. The input is written from a thread, so a program that answers before
+/// it has read everything cannot deadlock the test.
+pub fn output_with_stdin(
+    mut cmd: std::process::Command,
+    stdin: Option<&[u8]>,
+) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {:?}: {e}", cmd.get_program()));
+    let writer = stdin.zip(child.stdin.take()).map(|(bytes, mut pipe)| {
+        let bytes = bytes.to_vec();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            // A program that exits without reading all of it closes the pipe: not an error.
+            let _ = pipe.write_all(&bytes);
+        })
+    });
+    let out = child.wait_with_output().expect("wait for the program");
+    if let Some(w) = writer {
+        w.join().expect("stdin writer");
+    }
+    out
+}
