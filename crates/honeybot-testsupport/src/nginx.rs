@@ -2,7 +2,8 @@
 //! `tmp/`), a port picked at run time, the caller's `http` and `server` snippets, raw HTTP
 //! requests, and a stop (SIGTERM, then SIGKILL) on drop.
 //!
-//! Readiness is nginx's own signal, not a poll: the master is started with
+//! The config is checked with `nginx -t` first ([`test_config`]), so a refused snippet fails
+//! with nginx's own words. Readiness is nginx's own signal, not a poll: the master is started with
 //! `-g 'error_log stderr notice;'` and is ready once it says `start worker processes` (it has
 //! bound and is listening by then, so a connection waits in the backlog for the worker). A
 //! port taken between picking and binding (`Address already in use`) is retried with another.
@@ -50,6 +51,9 @@ impl Nginx {
                 .port();
             std::fs::write(dir.join("nginx.conf"), config(dir, port, http, server))
                 .expect("write nginx.conf");
+            if let Err(said) = test_config(bin, dir) {
+                panic!("nginx did not start: nginx -t refused the config: {said}");
+            }
             let mut child = Command::new(bin)
                 .args(base_args(dir))
                 .args(["-g", "error_log stderr notice;"])
@@ -183,6 +187,22 @@ impl Drop for Nginx {
         let _ = self.child.wait();
         let _ = done.send(());
         let _ = guard.join();
+    }
+}
+
+/// `nginx -t` on `dir/nginx.conf` (as [`Nginx::start`] writes it): `Err` with what nginx
+/// said when it refuses the config. Nothing is bound or started.
+pub fn test_config(bin: &Path, dir: &Path) -> Result<(), String> {
+    let out = Command::new(bin)
+        .args(["-t", "-q"])
+        .args(base_args(dir))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("run {} -t: {e}", bin.display()));
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
     }
 }
 

@@ -51,7 +51,7 @@ fn a_refused_config_fails_with_nginx_s_own_words() {
             .expect_err("nginx must refuse the config");
     let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(
-        msg.contains("nginx did not start")
+        msg.contains("nginx did not start: nginx -t refused the config")
             && msg.contains("unknown directive \"no_such_directive\""),
         "{msg}"
     );
