@@ -8,7 +8,9 @@ use honeybot_db::redirects::Redirect;
 
 use crate::config::{ConfigError, Format, Overrides, Settings};
 use crate::review::{self, ReviewError};
-use crate::run::{Entry, RunError, RunReport, printable};
+use honeybot_daemon::terminal::for_terminal;
+
+use crate::run::{Entry, RunError, RunReport};
 
 /// Turn the 404s in HoneyDB into validated nginx 301 redirects to live pages.
 #[derive(Debug, Parser)]
@@ -177,7 +179,7 @@ pub fn execute(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             writeln!(
                 out,
                 "{}: decision removed; the next run decides it again",
-                printable(&from)
+                for_terminal(&from)
             )?;
         }
     }
@@ -198,7 +200,7 @@ fn check_config(config: Option<&Path>, out: &mut impl Write) -> Result<(), CliEr
     let shown = |p: Option<&Path>| {
         p.map_or_else(
             || "(not set)".into(),
-            |p| printable(&p.display().to_string()),
+            |p| for_terminal(&p.display().to_string()),
         )
     };
     writeln!(
@@ -221,11 +223,11 @@ fn write_row(out: &mut impl Write, r: &Redirect) -> std::io::Result<()> {
         out,
         "{:<9} {} -> {}  [{}{}] {}",
         r.state.as_str(),
-        printable(&r.from),
-        r.to.as_deref().map_or_else(|| "-".into(), printable),
+        for_terminal(&r.from),
+        r.to.as_deref().map_or_else(|| "-".into(), for_terminal),
         r.source.as_str(),
         r.score.map(|s| format!(" {s:.2}")).unwrap_or_default(),
-        printable(r.note.as_deref().unwrap_or(""))
+        for_terminal(r.note.as_deref().unwrap_or(""))
     )
 }
 
@@ -263,7 +265,7 @@ fn write_report(out: &mut impl Write, r: &RunReport) -> std::io::Result<()> {
         "dead paths: {}; live pages: {}; map {}: {}",
         r.dead_paths,
         r.live_pages,
-        printable(&r.map.display().to_string()),
+        for_terminal(&r.map.display().to_string()),
         match r.outcome {
             None => "dry run, nothing written",
             Some(crate::map::Outcome::Unchanged) => "unchanged",

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::config::GitTarget;
-use crate::run::{diff, printable};
+use crate::run::diff;
+use honeybot_daemon::terminal::for_terminal;
 
 /// Lines of added and removed entries listed in a commit message at most.
 const MESSAGE_LINES: usize = 50;
@@ -96,12 +97,12 @@ fn message(old: &str, new: &str) -> String {
     let lines = changes
         .added
         .iter()
-        .map(|l| format!("+ {}", printable(l)))
+        .map(|l| format!("+ {}", for_terminal(l)))
         .chain(
             changes
                 .removed
                 .iter()
-                .map(|l| format!("- {}", printable(l))),
+                .map(|l| format!("- {}", for_terminal(l))),
         );
     let all: Vec<String> = lines.collect();
     if !all.is_empty() {
@@ -155,6 +156,6 @@ fn git(repo: &Path, args: &[&str]) -> Result<String, GitError> {
             .collect::<Vec<_>>()
             .join(" "),
         status: out.status.to_string(),
-        output: printable(text.trim()).chars().take(600).collect(),
+        output: for_terminal(text.trim()).chars().take(600).collect(),
     })
 }

@@ -20,4 +20,4 @@ pub mod review;
 mod run;
 pub mod site;
 
-pub use run::{Changes, Entry, LlmStats, RunError, RunReport, printable, run, since_date};
+pub use run::{Changes, Entry, LlmStats, RunError, RunReport, run, since_date};

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
+use honeybot_daemon::terminal::for_terminal;
 use honeybot_db::redirects::{self, NewRedirect, Redirect, SaveError, Source, State};
 use honeybot_db::{DbError, HoneyDb};
 
@@ -188,7 +189,7 @@ pub fn run(settings: &Settings) -> Result<RunReport, RunError> {
     for (path, (hits, why)) in refused {
         if hits >= settings.min_hits {
             skipped.push(Entry {
-                from: shorten(&printable(&path), 200),
+                from: shorten(&for_terminal(&path), 200),
                 to: None,
                 source: None,
                 score: None,
@@ -438,8 +439,8 @@ fn plan(
         changes: Changes::default(),
     };
     let entry = |r: &Redirect, reason: String| Entry {
-        from: printable(&r.from),
-        to: r.to.as_deref().map(printable),
+        from: for_terminal(&r.from),
+        to: r.to.as_deref().map(for_terminal),
         source: Some(r.source),
         score: r.score,
         reason,
@@ -485,7 +486,7 @@ fn plan(
                 else {
                     out.rejected.push(entry(
                         r,
-                        format!("target {} is not a live page", printable(to)),
+                        format!("target {} is not a live page", for_terminal(to)),
                     ));
                     continue;
                 };
@@ -553,7 +554,7 @@ pub(crate) fn diff(old: &str, new: &str) -> Changes {
         removed: old
             .iter()
             .filter(|l| !new_set.contains(l))
-            .map(|l| printable(l))
+            .map(|l| for_terminal(l))
             .collect(),
     }
 }
@@ -564,21 +565,6 @@ fn shorten(s: &str, max: usize) -> String {
         Some((at, _)) => format!("{}... ({} bytes)", &s[..at], s.len()),
         None => s.to_owned(),
     }
-}
-
-/// Text safe for a terminal: control and bidi characters shown as `\u{..}`.
-pub fn printable(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control()
-            || matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
-        {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -592,10 +578,5 @@ mod tests {
         assert_eq!(since_date(1_796_472_000, 5), "2026-12-01");
         assert_eq!(since_date(1_796_472_000, 339), "2026-01-01");
         assert_eq!(since_date(951_825_600, 1), "2000-02-29");
-    }
-
-    #[test]
-    fn printable_hides_terminal_controls() {
-        assert_eq!(printable("/a\u{1b}[31m\u{202e}"), "/a\\u{1b}[31m\\u{202e}");
     }
 }
