@@ -21,10 +21,11 @@
 //!   row per day and agent instead of one per day, agent, kind and status);
 //! - `yearly_clients (year, ip_id, m01 .. m12)`: the days each client made a request, one
 //!   row per year and client, one bit per day in the column of its month (bit 0 = the 1st),
-//!   kept by triggers on `daily_logs`; the summary's distinct `clients` of a bounded window
-//!   read it (one row per client of the years the window touches, whatever its length: a
-//!   count of distinct addresses cannot be added up from per-day counts). See
-//!   [`super::clients`].
+//!   kept by triggers on `daily_logs` (the insert trigger runs only for a client's first
+//!   fact of a day, found by a seek beside the row just written); the summary's distinct
+//!   `clients` of a bounded window read it (one row per client of the years the window
+//!   touches, whatever its length: a count of distinct addresses cannot be added up from
+//!   per-day counts). See [`super::clients`].
 //!
 //! A path's kind lives in `paths`, so when a kind changes (reclassification, a new trap
 //! path) a trigger marks the summaries stale (`kv_store` key [`STALE_KEY`]); the next
@@ -229,7 +230,9 @@ CREATE TABLE yearly_clients (
     m12 INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (year, ip_id)
 ) WITHOUT ROWID;
-CREATE TRIGGER daily_logs_clients_insert AFTER INSERT ON daily_logs BEGIN
+CREATE TRIGGER daily_logs_clients_insert AFTER INSERT ON daily_logs
+WHEN NOT EXISTS (SELECT 1 FROM daily_logs WHERE date = NEW.date AND ip_id = NEW.ip_id
+                   AND (ua_id, path_id, status) <> (NEW.ua_id, NEW.path_id, NEW.status)) BEGIN
     INSERT INTO yearly_clients (year, ip_id, m01, m02, m03, m04, m05, m06, m07, m08, m09, m10,
                                 m11, m12)
     SELECT y, NEW.ip_id, (m = 1) * b, (m = 2) * b, (m = 3) * b, (m = 4) * b, (m = 5) * b,
