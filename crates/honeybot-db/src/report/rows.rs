@@ -384,7 +384,8 @@ pub fn not_found(
 
 /// Probe requests of one client in a window.
 struct Probes {
-    hits: u64,
+    /// A sum of counts (a row of a deleted fact may hold a negative correction).
+    hits: i64,
     first_date: String,
     last_date: String,
 }
@@ -406,7 +407,7 @@ fn probing_clients(
         match per_client.entry(r.get(0)?) {
             std::collections::hash_map::Entry::Occupied(mut e) => {
                 let p = e.get_mut();
-                p.hits = p.hits.wrapping_add_signed(n);
+                p.hits += n;
                 if first < p.first_date.as_str() {
                     p.first_date = first.to_owned();
                 }
@@ -416,7 +417,7 @@ fn probing_clients(
             }
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(Probes {
-                    hits: n.max(0) as u64,
+                    hits: n,
                     first_date: first.to_owned(),
                     last_date: last.to_owned(),
                 });
@@ -425,7 +426,7 @@ fn probing_clients(
     }
     let mut ranked: Vec<(i64, Probes)> =
         per_client.into_iter().filter(|(_, p)| p.hits > 0).collect();
-    ranked.sort_by(|a, b| b.1.hits.cmp(&a.1.hits));
+    ranked.sort_by_key(|c| std::cmp::Reverse(c.1.hits));
     // Keep every client tied with the last one listed: the address breaks ties.
     if let Some(n) = limit {
         if let Some(cut) = ranked.get(n.saturating_sub(1)).map(|c| c.1.hits) {
@@ -443,7 +444,7 @@ fn probing_clients(
             HostileRow {
                 client: value.query_row([ip_id], |r| r.get(0))?,
                 hits: 0,
-                probe_hits: p.hits,
+                probe_hits: p.hits as u64,
                 other_hits: 0,
                 user_agents: Vec::new(),
                 probe_paths: Vec::new(),
