@@ -33,6 +33,7 @@
           inherit (p)
             honeybot
             honeybot-ingest
+            honeybot-janitor
             honeybot-narrator
             honeybot-director
             ai-commit
@@ -45,6 +46,7 @@
         inherit (programs final)
           honeybot
           honeybot-ingest
+          honeybot-janitor
           honeybot-narrator
           honeybot-director
           ai-commit

@@ -3,8 +3,8 @@
 # runs the narrator (voice into a null sink that OBS captures).
 # Evaluated as a check (flake `checks.*.host-webhead`) so it keeps working.
 #
-# The director reads the site's posts aloud on screen; the janitor
-# (services.honeybot.janitor) joins this host when its module lands (see docs/operations.md).
+# The director reads the site's posts aloud on screen; the janitor heals the site's dead
+# links once a day with 301 redirects (docs/janitor.md).
 { ... }:
 {
   imports = [
@@ -57,6 +57,12 @@
       # hand: `install -m 0400 /dev/null /var/lib/secrets/honeybot-ip-key`
       # then `head -c 32 /dev/urandom | base64 > /var/lib/secrets/honeybot-ip-key`.
       ipHashKeyFile = "/var/lib/secrets/honeybot-ip-key";
+    };
+    # Daily: 404s of the last 30 days → redirects to pages of the site (the virtual host's
+    # root, read only), in /var/lib/honeybot-janitor/redirects.map, which nginx includes.
+    janitor = {
+      enable = true;
+      settings.min_hits = 3;
     };
     narrator = {
       enable = true;

@@ -3,6 +3,7 @@
   imports = [
     ./common.nix
     ./ingest.nix
+    ./janitor.nix
     ./nginx.nix
     ./narrator.nix
     ./ai-commit.nix

@@ -1,6 +1,8 @@
 # Makes nginx write the Honeybot extended access-log format that honeybot-ingest reads
 # (combined + Accept:"$http_accept" MarkdownServed:$serve_markdown), and serves Honeybot's
 # JavaScript trap, its beacon and the site's Markdown twins in the listed virtual hosts.
+# With services.honeybot.janitor, it includes the janitor's redirect map at http level (after
+# map_hash_bucket_size) and answers healed dead paths with a 301 in the janitor's hosts.
 # The nginx text lives in ./nginx/*.conf: crates/honeybot/tests/watch_nginx.rs renders the
 # same files into a real nginx, so what the test checks is what this module ships.
 { config
@@ -17,8 +19,15 @@ let
     concatStringsSep
     optional
     genAttrs
+    mkMerge
+    mkDefault
+    mkBefore
+    mkAfter
     ;
   cfg = config.services.honeybot.nginx;
+  janitor = config.services.honeybot.janitor;
+  # `or false`: this module also works without modules/janitor.nix imported.
+  redirects = janitor.enable or false;
 
   render = file: vars: builtins.replaceStrings (map (n: "@${n}@") (builtins.attrNames vars)) (builtins.attrValues vars) (builtins.readFile file);
 
@@ -111,11 +120,24 @@ in
       })
       cfg.virtualHosts;
 
-    services.nginx.commonHttpConfig = render ./nginx/http.conf { inherit (cfg) accessLog; };
+    services.nginx.commonHttpConfig = mkMerge [
+      (render ./nginx/http.conf { inherit (cfg) accessLog; })
+      # After map_hash_bucket_size, which nixpkgs renders before commonHttpConfig.
+      (mkIf redirects (mkAfter (render ./nginx/redirects-http.conf { map = janitor.settings.map; })))
+    ];
+    # The janitor's keys are up to 110 bytes long; nginx's default bucket (the CPU's cache
+    # line, 64 bytes) would refuse them.
+    services.nginx.mapHashBucketSize = mkIf redirects (mkDefault 128);
 
-    services.nginx.virtualHosts = genAttrs cfg.virtualHosts (_: {
-      extraConfig = serverConfig;
-    });
+    services.nginx.virtualHosts = mkMerge [
+      (genAttrs cfg.virtualHosts (_: {
+        extraConfig = serverConfig;
+      }))
+      (mkIf redirects (genAttrs janitor.virtualHosts (_: {
+        # First in the server: a healed path is redirected before anything else looks at it.
+        extraConfig = mkBefore (builtins.readFile ./nginx/redirects-server.conf);
+      })))
+    ];
 
     services.honeybot.ingest.settings.logs = lib.mkDefault [ cfg.accessLog ];
     # The ingester reads exactly the format nginx writes: the definition in nginx/http.conf.

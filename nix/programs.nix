@@ -17,6 +17,7 @@
 , chromium
 , wmctrl
 , xdotool
+, nginx
 , unwrapped ? callPackage ./package.nix { }
 ,
 }:
@@ -42,6 +43,9 @@ in
   inherit unwrapped;
   honeybot = wrap "honeybot" [ ] "Honeybot CLI: import access logs, reports, live dashboard";
   honeybot-ingest = wrap "honeybot-ingest" [ ] "Follows nginx access logs into HoneyDB, exactly once";
+  # nginx: the default `test_command` (`nginx -t` on the new map; the NixOS module names the
+  # host's own nginx binary instead); git: `git_repo`, the map committed to the site.
+  honeybot-janitor = wrap "honeybot-janitor" [ nginx git ] "Turns the 404s in HoneyDB into validated nginx 301 redirects to live pages";
   honeybot-narrator = wrap "honeybot-narrator" [
     piper-tts
     espeak-ng

@@ -6,7 +6,7 @@
 #  3. with a NixOS source tree ($NIXPKGS or ~/.cache/honeybot/nixpkgs; absent on CI, where
 #     this prints SKIP): both example hosts evaluate with NixOS's own module system, every
 #     honeybot system service passes `systemd-analyze verify` and `security` exposure <= 2.0
-#     (the narrator's user unit too, also scored with --user), the web head with every
+#     (the narrator's user unit too, also scored with --user; the janitor's units), the web head with every
 #     honeybot switch off renders no honeybot unit, and the assertions fire with their
 #     message on bad configs;
 #  4. with that tree: docs/configuration.md is what scripts/gen-options-doc.sh generates;
@@ -48,7 +48,8 @@ fi
 echo "== module evaluation, systemd-analyze verify, security <= 2.0"
 "$EVAL" -q --threshold 20 tests/eval/ingest-minimal.nix honeybot-ingest.service || fail=1
 for host in hosts/webhead.nix hosts/workstation.nix; do
-  # Every honeybot system service the host renders (janitor and director once they are on).
+  # Every honeybot system service the host renders (the web head: ingest, the janitor and its
+  # reload and restore units).
   mapfile -t units < <("$EVAL" --list "$host" 2>/dev/null | grep -E '^honeybot.*\.service$' || true)
   echo "-- $host: ${units[*]:-(no honeybot system service)}"
   "$EVAL" -q --threshold 20 "$host" "${units[@]}" || { echo "FAIL: $host"; fail=1; }
@@ -82,6 +83,12 @@ fi
 echo "== the VM test's machine and specialisations (tests/nixos/toggles.nix; the VM itself needs Nix with a cache)"
 "$EVAL" -q --no-analyze tests/eval/toggles.nix || { echo "FAIL: tests/eval/toggles.nix"; fail=1; }
 
+echo "== the janitor: nginx wiring, the VM test's machine, a model with an API key, gitCommit (exposure <= 2.0)"
+"$EVAL" -q --no-analyze tests/eval/janitor-nginx.nix || { echo "FAIL: tests/eval/janitor-nginx.nix"; fail=1; }
+"$EVAL" -q --no-analyze tests/eval/janitor-vm.nix || { echo "FAIL: tests/eval/janitor-vm.nix"; fail=1; }
+"$EVAL" -q --threshold 20 tests/eval/janitor-model.nix honeybot-janitor.service || { echo "FAIL: tests/eval/janitor-model.nix"; fail=1; }
+"$EVAL" -q --threshold 20 tests/eval/janitor-git.nix honeybot-janitor.service || { echo "FAIL: tests/eval/janitor-git.nix"; fail=1; }
+
 echo "== rendered values (ai-commit endpoint and git hook, DB folder, renamed options)"
 "$EVAL" -q --no-analyze tests/eval/ai-commit-ollama.nix 2>&1 | grep -v 'has been renamed' || fail=1
 
@@ -102,6 +109,12 @@ expect_assertion tests/eval/bad-markdown-without-root.nix "markdownTwins.enable 
 expect_assertion tests/eval/bad-trap-path.nix "trap.path' is not of type \`string matching the pattern"
 expect_assertion tests/eval/bad-piper-without-model.nix "needs services.honeybot.narrator.settings.piper.model"
 expect_assertion tests/eval/bad-narrator-without-users.nix "services.honeybot.narrator.users is empty"
+expect_assertion tests/eval/bad-janitor-without-ingest.nix "services.honeybot.janitor reads the 404s that honeybot-ingest stores"
+expect_assertion tests/eval/bad-janitor-without-nginx.nix "reloads nginx with the map that services.honeybot.nginx includes"
+expect_assertion tests/eval/bad-janitor-map-beside-db.nix "nginx reads the map's folder and must not read HoneyDB"
+expect_assertion tests/eval/bad-janitor-without-site.nix "services.honeybot.janitor.settings.site is unset"
+expect_assertion tests/eval/bad-janitor-bucket-size.nix "but nginx uses services.nginx.mapHashBucketSize = 64"
+expect_assertion tests/eval/bad-janitor-map-path.nix "settings.map' is not of type \`string matching the pattern"
 expect_assertion tests/eval/bad-ai-commit-key-in-store.nix "programs.ai-commit.settings.api_key_file points into the Nix store"
 
 echo "== docs/configuration.md is generated from the option declarations"
@@ -125,13 +138,16 @@ for attr in \
     nixosConfigurations.webhead.config.services.honeybot.ingest.settings.log_format \
     nixosConfigurations.webhead.config.services.honeybot.ingest.settings.beacon_path \
     nixosConfigurations.webhead.config.systemd.user.services.honeybot-director.serviceConfig.ExecStart \
+    nixosConfigurations.webhead.config.systemd.services.honeybot-janitor.serviceConfig.ExecStart \
+    nixosConfigurations.webhead.config.systemd.services.honeybot-janitor-reload.serviceConfig.ExecStart \
+    nixosConfigurations.webhead.config.services.nginx.commonHttpConfig \
     'nixosConfigurations.webhead.config.services.nginx.virtualHosts."example.org".extraConfig' \
     nixosConfigurations.workstation.config.system.build.toplevel.drvPath \
     nixosConfigurations.workstation.config.systemd.user.services.honeybot-narrator.serviceConfig.ExecStart \
     nixosConfigurations.workstation.config.environment.etc.\"xdg/ai-commit/config.toml\".source \
     packages.x86_64-linux.honeybot.drvPath packages.x86_64-linux.ai-commit.drvPath \
     packages.x86_64-linux.honeybot-narrator.drvPath packages.x86_64-linux.honeybot-ingest.drvPath \
-    packages.x86_64-linux.honeybot-director.drvPath; do
+    packages.x86_64-linux.honeybot-director.drvPath packages.x86_64-linux.honeybot-janitor.drvPath; do
   if (cd "$tmp" && nix --extra-experimental-features 'nix-command flakes' eval --impure --no-write-lock-file \
         --override-input nixpkgs "path:$shim" ".#$attr" >/dev/null 2>"$tmp.err"); then
     echo "ok: flake evaluates .#$attr"

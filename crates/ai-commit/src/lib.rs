@@ -18,6 +18,7 @@ pub mod prompt;
 use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::path::Path;
 
+use honeybot_daemon::terminal::for_terminal;
 use honeybot_llm::{Client, ErrorKind, LlmError};
 
 use crate::clean::CommitMessage;
@@ -173,8 +174,10 @@ fn build_prompt(config: &Config, files: &[FileDiff]) -> prompt::Prompt {
     prompt::build(files, &style, config.num_ctx, config.max_tokens)
 }
 
+/// `ai-commit: warning: ...` on stderr; the text may quote a model server's error body or a
+/// file name, so it goes through the one terminal escaper.
 fn warn(what: &str) {
-    eprintln!("ai-commit: warning: {what}");
+    eprintln!("ai-commit: warning: {}", for_terminal(what));
 }
 
 /// Runs the command line. Errors are returned for the caller to print (exit code 1).
@@ -195,7 +198,10 @@ pub fn run(cli: &Cli) -> Result<Exit, Error> {
         }) => {
             let exe = std::env::current_exe().map_err(Error::Cwd)?;
             let path = hook::install(&git, &exe, *force)?;
-            eprintln!("ai-commit: installed {}", path.display());
+            eprintln!(
+                "ai-commit: installed {}",
+                for_terminal(&path.display().to_string())
+            );
             return Ok(Exit::Ok);
         }
         Some(Command::Hook {
@@ -261,7 +267,8 @@ pub fn run(cli: &Cli) -> Result<Exit, Error> {
         None => Exit::Ok,
         Some((exit, why)) if cli.no_fallback => {
             eprintln!(
-                "ai-commit: error: {why} (--no-fallback: nothing {})",
+                "ai-commit: error: {} (--no-fallback: nothing {})",
+                for_terminal(why),
                 if cli.commit { "committed" } else { "printed" }
             );
             return Ok(*exit);
@@ -277,7 +284,10 @@ pub fn run(cli: &Cli) -> Result<Exit, Error> {
     let text = generated.message.to_string();
     if cli.commit {
         git.commit(&text)?;
-        eprintln!("ai-commit: committed: {}", generated.message.subject);
+        eprintln!(
+            "ai-commit: committed: {}",
+            for_terminal(&generated.message.subject)
+        );
         if cli.push {
             if let Err(e) = git.push() {
                 warn(&format!("committed, but push failed: {e}"));

@@ -12,20 +12,7 @@ use honeybot_llm::testing::{FakeServer, Reply};
 
 /// A needed external tool: FAILS under CI=true, else prints SKIP and returns false.
 fn require_tool(name: &str) -> bool {
-    let found = Command::new(name)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{name} is required under CI=true but was not found"
-        );
-        eprintln!("SKIP: {name} not installed");
-    }
-    found
+    honeybot_testsupport::require_tool(name).is_some()
 }
 
 /// A git repository in a temporary folder, with its own HOME so no user config leaks in.
@@ -127,21 +114,7 @@ impl Repo {
         for (k, v) in extra_env {
             c.env(k, v);
         }
-        let mut child = c
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn ai-commit");
-        if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
-            use std::io::Write as _;
-            pipe.write_all(text.as_bytes()).expect("write stdin");
-        }
-        child.wait_with_output().expect("wait ai-commit")
+        honeybot_testsupport::output_with_stdin(c, stdin.map(str::as_bytes))
     }
 
     fn last_message(&self) -> String {
@@ -358,6 +331,37 @@ fn no_fallback_fails_without_printing_or_committing() {
         "Initial commit",
         "nothing was committed"
     );
+}
+
+/// A model server's error text with a clear-screen, an OSC 0 title change, an OSC 52
+/// clipboard write and a bidi override: what ai-commit prints must be inert.
+#[test]
+fn a_hostile_server_error_reaches_the_terminal_escaped() {
+    if !require_tool("git") {
+        return;
+    }
+    let repo = Repo::with_commit();
+    repo.write("a.txt", "a\n");
+    repo.git(&["add", "."]);
+    let hostile = "boom\x1b[2J\x1b]0;pwned\x07\x1b]52;c;cm0gLXJmIH4=\x07\u{202e}gnp.exe\nnext";
+    let live = |text: &str| {
+        text.trim_end_matches('\n').chars().any(|c| {
+            c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+    };
+    for args in [&["--staged"][..], &["--staged", "--no-fallback"][..]] {
+        let server = FakeServer::start(vec![Reply::Error(500, hostile.into())]).expect("server");
+        let out = repo.ai(&server.url(), args, &[]);
+        assert_eq!(code(&out), 13, "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err:?}");
+        assert!(!live(&err), "{args:?}: {err:?}");
+        assert!(
+            err.contains("boom\\u{1b}[2J\\u{1b}]0;pwned\\u{7}\\u{1b}]52;")
+                && err.contains("\\u{202e}gnp.exe\\u{a}next"),
+            "{args:?}: the server's words, escaped: {err}"
+        );
+    }
 }
 
 #[test]

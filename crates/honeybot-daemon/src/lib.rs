@@ -13,7 +13,9 @@ pub mod config;
 pub mod control;
 pub mod logging;
 pub mod notify;
-pub mod terminal;
+/// Text from the network on its way to a terminal: the one escaper, in its own small crate
+/// so that libraries without a daemon (honeybot-llm) use the same one.
+pub use honeybot_terminal as terminal;
 
 pub use config::{ConfigError, load_toml, parse_toml};
 pub use control::Control;

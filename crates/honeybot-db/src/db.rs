@@ -326,8 +326,8 @@ impl HoneyDb {
         };
         // Read-only checks first: a refused file is left exactly as it was (no WAL switch).
         let found = schema::inspect(&conn).map_err(migrate_error)?;
-        if options.quick_check && matches!(found, schema::Found::HoneyDb { .. }) {
-            quick_check(&conn, &path)?;
+        if matches!(found, schema::Found::HoneyDb { .. }) {
+            crate::check::before_write(&conn, &path, options.quick_check)?;
         }
         // Returns the mode in effect; a file system without shared memory keeps the
         // rollback journal, which is still correct (only reader concurrency is lost).
@@ -994,21 +994,6 @@ fn bring_up_to_date(
     // Changed kinds mark the report summaries stale (a trigger); rebuild them here.
     crate::report::summaries::refresh_if_stale(tx)?;
     Ok(out)
-}
-
-/// `PRAGMA quick_check`: refuses a file with damaged pages before anything writes to it.
-fn quick_check(conn: &Connection, path: &Path) -> Result<(), DbError> {
-    let first: String = conn
-        .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
-        .map_err(|e| classify(e, path))?;
-    if first == "ok" {
-        Ok(())
-    } else {
-        Err(DbError::Corrupt {
-            path: path.to_owned(),
-            detail: first.split_whitespace().collect::<Vec<_>>().join(" "),
-        })
-    }
 }
 
 /// How a raw log field is stored: unescaped when that is valid UTF-8; otherwise the

@@ -6,24 +6,12 @@
 //! Missing `../shared` fails under `CI=true` and is skipped elsewhere.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use honeybot_db::{Class, Classifier};
 use regex::{Regex, RegexSet};
 
-fn shared(sub: &str) -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(sub);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("shared data missing at {}", dir.display());
-    }
-    eprintln!("SKIP: shared data not found at {}", dir.display());
-    None
-}
+use honeybot_testsupport::shared_data as shared;
 
 fn json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).expect("read json")).expect("parse json")

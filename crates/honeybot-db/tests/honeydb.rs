@@ -641,14 +641,10 @@ fn summary_reports_what_was_imported() {
 /// import counts nothing.
 #[test]
 fn shared_logs_import_exactly_once() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/logs");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("shared logs missing at {}", dir.display());
-        }
-        eprintln!("SKIP: shared logs not found at {}", dir.display());
+    let Some(dir) = honeybot_testsupport::shared_data("logs") else {
         return;
     };
+    let entries = std::fs::read_dir(&dir).expect("read shared logs");
     let (_tmp, path) = temp_db();
     let mut db = open(&path);
     let mut files: Vec<_> = entries.map(|e| e.expect("entry").path()).collect();

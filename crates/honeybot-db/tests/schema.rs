@@ -13,6 +13,7 @@ use honeybot_db::{
     AgentsFile, Classifier, DbError, DbOptions, HoneyDb, ImportOptions, SCHEMA_REVISION,
     SCHEMA_VERSION, TrapPaths, import,
 };
+use honeybot_testsupport::damage;
 use rusqlite::{Connection, OptionalExtension, params};
 
 #[allow(dead_code, unused_imports)]
@@ -381,17 +382,8 @@ fn a_damaged_database_is_refused_with_a_clear_message() {
         .collect();
     import_text(&mut db, &log, "a.log");
     drop(db);
-    let (root, page_size): (i64, i64) = (
-        query(
-            &path,
-            "SELECT rootpage FROM sqlite_schema WHERE name = 'daily_logs'",
-        ),
-        query(&path, "PRAGMA page_size"),
-    );
-    let mut bytes = std::fs::read(&path).expect("read");
-    let at = ((root - 1) * page_size) as usize;
-    bytes[at..at + 12].copy_from_slice(&[0x55; 12]);
-    std::fs::write(&path, &bytes).expect("damage a page");
+    let (root, _) = damage::root_and_last_leaf(&path, "daily_logs");
+    damage::damage_page(&path, root);
     let err = expect_refusal(&path);
     assert!(matches!(err, DbError::Corrupt { .. }), "{err:?}");
     assert!(err.to_string().contains("is damaged"), "{err}");
@@ -548,4 +540,43 @@ fn a_changed_table_reclassifies_stored_agents_on_the_next_open() {
     assert_eq!(db.opened().paths.iter().map(|c| c.paths).sum::<u64>(), 1);
     drop(db);
     assert_eq!(kind(&path, "/").as_deref(), Some("trap"));
+}
+
+/// An ordinary open reads only the header, the schema and each b-tree's root; damage deeper
+/// in the file is what the full check is for: `check_file` (`honeybot check`) and an open
+/// with `quick_check` (the ingest daemon's) refuse it, name the file, change nothing.
+#[test]
+fn damage_past_the_roots_is_found_by_the_full_check() {
+    let (_dir, path) = temp_db();
+    let mut db = HoneyDb::open(&path, &DbOptions::default()).expect("open");
+    let log: String = (0..5000)
+        .map(|i| line("192.0.2.1", &format!("/page/{i}/x"), 200, FIREFOX))
+        .collect();
+    import_text(&mut db, &log, "a.log");
+    drop(db);
+    honeybot_db::check_file(&path).expect("an undamaged file passes");
+
+    let (root, last_leaf) = damage::root_and_last_leaf(&path, "daily_logs");
+    assert_ne!(last_leaf, root, "daily_logs spans more than one page");
+    damage::damage_page(&path, last_leaf);
+
+    let err = honeybot_db::check_file(&path).expect_err("the full check finds it");
+    assert!(matches!(err, DbError::Corrupt { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("is damaged") && text.contains(&path.display().to_string()),
+        "{text}"
+    );
+    let before = std::fs::read(&path).expect("read");
+    let full = DbOptions {
+        quick_check: true,
+        ..DbOptions::default()
+    };
+    let err = HoneyDb::open(&path, &full).expect_err("refused");
+    assert!(matches!(err, DbError::Corrupt { .. }), "{err:?}");
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        before,
+        "nothing changed"
+    );
 }

@@ -21,25 +21,10 @@ use honeybot_narrator::protocol::{Event, Request};
 
 const BIN: &str = env!("CARGO_BIN_EXE_honeybot-director");
 
-fn skip_or_fail(reason: &str) -> bool {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("CI=true and {reason}");
-    }
-    eprintln!("SKIP: {reason}");
-    false
-}
-
-fn require_tools(names: &[&str]) -> bool {
-    for name in names {
-        let found = std::env::var_os("PATH")
-            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()));
-        if !found {
-            return skip_or_fail(&format!(
-                "{name} is not installed (scripts/deps/director.apt)"
-            ));
-        }
-    }
-    true
+/// The X tools every show needs plus `more` (a browser, a test window); see
+/// [`honeybot_testsupport::require_tools`].
+fn require_tools(more: &[&str]) -> bool {
+    honeybot_testsupport::require_tools(&[X_TOOLS, more].concat())
 }
 
 const X_TOOLS: &[&str] = &[
@@ -506,6 +491,34 @@ impl Env {
     }
 }
 
+/// What a show runs on: a display, the site, the director's folders, a narrator. Fields
+/// drop in this order (the narrator first, the display last).
+struct Stage(Narrator, Env, Site, X);
+
+/// A [`Stage`], or `None` (SKIP, or a failure under CI) when a tool is missing.
+fn stage(more_tools: &[&str]) -> Option<Stage> {
+    if !require_tools(more_tools) {
+        return None;
+    }
+    let x = X::start();
+    let site = Site::start();
+    let env = Env::new();
+    let narrator = Narrator::start(env.dir.path());
+    Some(Stage(narrator, env, site, x))
+}
+
+/// The time and job of the first sentence the narrator spoke that contains `needle`.
+fn spoken(events: &Mutex<Vec<(Instant, Event)>>, needle: &str) -> Option<(Instant, u64)> {
+    events
+        .lock()
+        .expect("events")
+        .iter()
+        .find_map(|(t, e)| match e {
+            Event::Sentence { id, text, .. } if text.contains(needle) => Some((*t, *id)),
+            _ => None,
+        })
+}
+
 /// PIDs of live processes whose command line contains `needle`.
 fn processes_mentioning(needle: &Path) -> Vec<(i32, String)> {
     let needle = needle.as_os_str().as_encoded_bytes();
@@ -572,13 +585,9 @@ fn once_shows_and_reads(browser: &str) {
     } else {
         "chromium"
     };
-    if !require_tools(&[X_TOOLS, &[command]].concat()) {
+    let Some(Stage(narrator, env, site, x)) = stage(&[command]) else {
         return;
-    }
-    let x = X::start();
-    let site = Site::start();
-    let env = Env::new();
-    let narrator = Narrator::start(env.dir.path());
+    };
     let events = narrator.subscribe();
     post(
         &env.posts,
@@ -610,12 +619,7 @@ fn once_shows_and_reads(browser: &str) {
     // The narrator read the newest post to its end: a `finished` with reason done for a job
     // with sentences from it, and its WAV file.
     let ev = events.lock().expect("events").clone();
-    let job = ev
-        .iter()
-        .find_map(|(_, e)| match e {
-            Event::Sentence { id, text, .. } if text.contains("read everything") => Some(*id),
-            _ => None,
-        })
+    let (_, job) = spoken(&events, "read everything")
         .unwrap_or_else(|| panic!("the post was not read: {ev:?}"));
     assert!(ev.iter().any(|(_, e)| matches!(e,
         Event::Finished { id, reason, .. } if *id == job && reason.as_str() == "done")));
@@ -642,13 +646,9 @@ fn once_shows_the_newest_page_in_firefox_and_reads_it_to_the_end() {
 
 #[test]
 fn heartbeat_raises_the_dashboard_then_the_browser_again() {
-    if !require_tools(&[X_TOOLS, &["chromium", "xmessage"]].concat()) {
+    let Some(Stage(narrator, env, site, x)) = stage(&["chromium", "xmessage"]) else {
         return;
-    }
-    let x = X::start();
-    let site = Site::start();
-    let env = Env::new();
-    let narrator = Narrator::start(env.dir.path());
+    };
     post(
         &env.posts,
         &site,
@@ -711,13 +711,9 @@ fn heartbeat_raises_the_dashboard_then_the_browser_again() {
 
 #[test]
 fn a_new_post_is_breaking_news_within_two_seconds_and_stop_cleans_up() {
-    if !require_tools(&[X_TOOLS, &["chromium"]].concat()) {
+    let Some(Stage(narrator, env, site, x)) = stage(&["chromium"]) else {
         return;
-    }
-    let x = X::start();
-    let site = Site::start();
-    let env = Env::new();
-    let narrator = Narrator::start(env.dir.path());
+    };
     let events = narrator.subscribe();
     post(
         &env.posts,
@@ -742,15 +738,8 @@ fn a_new_post_is_breaking_news_within_two_seconds_and_stop_cleans_up() {
         "---\ntitle: \"Fresh off the press\"\npermalink: /fresh/\n---\nIt just happened.\n",
     )
     .expect("write");
-    let said = env.wait(Duration::from_secs(10), "the breaking-news line", || {
-        events
-            .lock()
-            .expect("events")
-            .iter()
-            .find_map(|(t, e)| match e {
-                Event::Sentence { text, .. } if text.contains("Breaking news") => Some(*t),
-                _ => None,
-            })
+    let (said, _) = env.wait(Duration::from_secs(10), "the breaking-news line", || {
+        spoken(&events, "Breaking news")
     });
     let latency = said.duration_since(written);
     assert!(
@@ -758,18 +747,7 @@ fn a_new_post_is_breaking_news_within_two_seconds_and_stop_cleans_up() {
         "breaking news after {latency:?}"
     );
     env.wait(Duration::from_secs(20), "the waiting notice", || {
-        events
-            .lock()
-            .expect("events")
-            .iter()
-            .find_map(|(_, e)| match e {
-                Event::Sentence { text, .. }
-                    if text.contains("Waiting for Fresh off the press") =>
-                {
-                    Some(())
-                }
-                _ => None,
-            })
+        spoken(&events, "Waiting for Fresh off the press")
     });
     site.publish("/fresh/", "Fresh off the press");
     env.wait_status("the news on screen", Duration::from_secs(60), |s| {
@@ -788,13 +766,9 @@ fn a_new_post_is_breaking_news_within_two_seconds_and_stop_cleans_up() {
 
 #[test]
 fn sigkill_leftovers_are_cleaned_on_the_next_start_and_sigterm_leaves_nothing() {
-    if !require_tools(&[X_TOOLS, &["chromium"]].concat()) {
+    let Some(Stage(narrator, env, site, x)) = stage(&["chromium"]) else {
         return;
-    }
-    let x = X::start();
-    let site = Site::start();
-    let env = Env::new();
-    let narrator = Narrator::start(env.dir.path());
+    };
     post(
         &env.posts,
         &site,
@@ -850,17 +824,13 @@ fn sigkill_leftovers_are_cleaned_on_the_next_start_and_sigterm_leaves_nothing() 
 
 #[test]
 fn soak_of_many_short_items_leaves_nothing_and_spares_the_testers_browser() {
-    if !require_tools(&[X_TOOLS, &["chromium"]].concat()) {
+    let Some(Stage(narrator, env, site, x)) = stage(&["chromium"]) else {
         return;
-    }
+    };
     let items: u64 = std::env::var("HONEYBOT_DIRECTOR_SOAK")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(25);
-    let x = X::start();
-    let site = Site::start();
-    let env = Env::new();
-    let narrator = Narrator::start(env.dir.path());
     // The tester's own browser, started before the run: it must survive.
     let own_profile = env.dir.path().join("own-browser");
     let mut own = Command::new("chromium")

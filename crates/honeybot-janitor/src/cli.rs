@@ -1,14 +1,16 @@
 //! The command line: `run` (the timer's oneshot) and the review commands.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 use honeybot_db::redirects::Redirect;
 
 use crate::config::{ConfigError, Format, Overrides, Settings};
 use crate::review::{self, ReviewError};
-use crate::run::{Entry, RunError, RunReport, printable};
+use honeybot_daemon::terminal::for_terminal;
+
+use crate::run::{Entry, RunError, RunReport};
 
 /// Turn the 404s in HoneyDB into validated nginx 301 redirects to live pages.
 #[derive(Debug, Parser)]
@@ -67,6 +69,8 @@ pub enum Command {
     },
     /// Forget the decision about FROM; the next run decides it again.
     Unset { from: String },
+    /// Validate the --config file and exit (reads no database, site or key file).
+    CheckConfig,
 }
 
 /// Why a command failed.
@@ -96,6 +100,9 @@ impl CliError {
 
 /// Runs the command, printing its result to `out`.
 pub fn execute(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
+    if let Command::CheckConfig = cli.command {
+        return check_config(cli.config.as_deref(), out);
+    }
     let mut overrides = Overrides {
         config: cli.config,
         db: cli.db,
@@ -163,6 +170,8 @@ pub fn execute(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             let row = review::set(&db, &key(&from)?, &to, site.as_deref())?;
             write_row(out, &row)?;
         }
+        // Answered above, before anything the config names is touched.
+        Command::CheckConfig => {}
         Command::Unset { from } => {
             let db = review::open(&settings.db)?;
             let from = key(&from)?;
@@ -170,10 +179,38 @@ pub fn execute(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             writeln!(
                 out,
                 "{}: decision removed; the next run decides it again",
-                printable(&from)
+                for_terminal(&from)
             )?;
         }
     }
+    Ok(())
+}
+
+/// `check-config`: the file validated as a run would, nothing it names read.
+fn check_config(config: Option<&Path>, out: &mut impl Write) -> Result<(), CliError> {
+    let Some(path) = config else {
+        return Err(ConfigError::Invalid {
+            origin: "<command line>".into(),
+            key: "--config",
+            reason: "check-config needs --config FILE".into(),
+        }
+        .into());
+    };
+    let s = Settings::check(path)?;
+    let shown = |p: Option<&Path>| {
+        p.map_or_else(
+            || "(not set)".into(),
+            |p| for_terminal(&p.display().to_string()),
+        )
+    };
+    writeln!(
+        out,
+        "config OK: db {}, site {}, map {}, model {}",
+        shown(Some(&s.db)),
+        shown(s.site.as_deref()),
+        shown(s.map.as_deref()),
+        if s.llm.is_some() { "on" } else { "off" }
+    )?;
     Ok(())
 }
 
@@ -186,11 +223,11 @@ fn write_row(out: &mut impl Write, r: &Redirect) -> std::io::Result<()> {
         out,
         "{:<9} {} -> {}  [{}{}] {}",
         r.state.as_str(),
-        printable(&r.from),
-        r.to.as_deref().map_or_else(|| "-".into(), printable),
+        for_terminal(&r.from),
+        r.to.as_deref().map_or_else(|| "-".into(), for_terminal),
         r.source.as_str(),
         r.score.map(|s| format!(" {s:.2}")).unwrap_or_default(),
-        printable(r.note.as_deref().unwrap_or(""))
+        for_terminal(r.note.as_deref().unwrap_or(""))
     )
 }
 
@@ -228,7 +265,7 @@ fn write_report(out: &mut impl Write, r: &RunReport) -> std::io::Result<()> {
         "dead paths: {}; live pages: {}; map {}: {}",
         r.dead_paths,
         r.live_pages,
-        printable(&r.map.display().to_string()),
+        for_terminal(&r.map.display().to_string()),
         match r.outcome {
             None => "dry run, nothing written",
             Some(crate::map::Outcome::Unchanged) => "unchanged",
@@ -244,6 +281,9 @@ fn write_report(out: &mut impl Write, r: &RunReport) -> std::io::Result<()> {
     }
     for line in &r.changes.removed {
         writeln!(out, "- {line}")?;
+    }
+    if let Some(id) = &r.git_commit {
+        writeln!(out, "git: committed the map as {id}")?;
     }
     if r.llm.enabled {
         writeln!(

@@ -48,6 +48,10 @@ pub struct FileConfig {
     pub top_k: Option<usize>,
     pub test_command: Option<Vec<String>>,
     pub reload_command: Option<Vec<String>>,
+    /// A git work tree that gets a copy of the map committed after each run that changes it.
+    pub git_repo: Option<PathBuf>,
+    /// Where the copy goes inside `git_repo` (relative; default `honeybot-redirects.map`).
+    pub git_path: Option<PathBuf>,
     pub llm: Option<LlmConfig>,
 }
 
@@ -114,8 +118,18 @@ pub struct Settings {
     pub top_k: usize,
     pub test_command: Vec<String>,
     pub reload_command: Option<Vec<String>>,
+    /// Commit a copy of the map there (`git_repo`, `git_path`).
+    pub git: Option<GitTarget>,
     /// `None` with `--no-llm` or without `[llm]`.
     pub llm: Option<LlmSettings>,
+}
+
+/// Where the map's copy is committed: `path` inside the work tree `repo`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitTarget {
+    pub repo: PathBuf,
+    /// Relative, without `..` and outside `.git`.
+    pub path: PathBuf,
 }
 
 /// A setting that cannot work.
@@ -138,6 +152,22 @@ impl Settings {
             Some(path) => Self::resolve(honeybot_daemon::load_toml(path)?, path, overrides),
             None => Self::resolve(FileConfig::default(), Path::new("<defaults>"), overrides),
         }
+    }
+
+    /// Validates the config file at `path` as a run would, without reading the files it
+    /// names (`llm.api_key_file`, the database, the site): `check-config`, which the NixOS
+    /// module runs at build time, where the credential paths do not exist yet.
+    pub fn check(path: &Path) -> Result<Settings, ConfigError> {
+        let mut file: FileConfig = honeybot_daemon::load_toml(path)?;
+        let key_file = file.llm.as_mut().and_then(|l| l.api_key_file.take());
+        if key_file.as_ref().is_some_and(|k| !k.is_absolute()) {
+            return Err(ConfigError::Invalid {
+                origin: path.display().to_string(),
+                key: "llm.api_key_file",
+                reason: "must be an absolute path".into(),
+            });
+        }
+        Self::resolve(file, path, &Overrides::default())
     }
 
     /// `file` (read from `origin`) with the flags applied, validated.
@@ -181,6 +211,38 @@ impl Settings {
                 "must not be empty (omit it instead)".into(),
             ));
         }
+        let git = match (file.git_repo, file.git_path) {
+            (None, None) => None,
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "git_path",
+                    "needs git_repo (the work tree to commit the map to)".into(),
+                ));
+            }
+            (Some(repo), path) => {
+                let path = path.unwrap_or_else(|| "honeybot-redirects.map".into());
+                let inside = path
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)));
+                let in_git_dir = path
+                    .components()
+                    .next()
+                    .is_some_and(|c| c.as_os_str() == ".git");
+                if !inside || in_git_dir || path.as_os_str().is_empty() {
+                    return Err(invalid(
+                        "git_path",
+                        format!(
+                            "{} must be a relative path inside the work tree (no `..`, not in .git)",
+                            path.display()
+                        ),
+                    ));
+                }
+                if !repo.is_absolute() {
+                    return Err(invalid("git_repo", "must be an absolute path".into()));
+                }
+                Some(GitTarget { repo, path })
+            }
+        };
         let top_k = file.top_k.unwrap_or(5);
         if !(2..=20).contains(&top_k) {
             return Err(invalid("top_k", "must be 2..20".into()));
@@ -231,6 +293,7 @@ impl Settings {
             top_k,
             test_command,
             reload_command: file.reload_command,
+            git,
             llm,
         })
     }

@@ -6,10 +6,12 @@
 //!   can only pick a listed candidate by number.
 //! - [`run()`]: one run, from the 404s in HoneyDB to a validated, reloaded map ([`map`]).
 //! - [`review`]: a person's `list`, `accept`, `reject`, `set`, `unset`.
+//! - [`git`]: a copy of the published map committed to the site's repository (optional).
 //! - [`config`]: strict TOML settings; [`cli`]: the command line.
 
 pub mod cli;
 pub mod config;
+pub mod git;
 pub mod key;
 pub mod llm;
 pub mod map;
@@ -18,4 +20,4 @@ pub mod review;
 mod run;
 pub mod site;
 
-pub use run::{Changes, Entry, LlmStats, RunError, RunReport, printable, run, since_date};
+pub use run::{Changes, Entry, LlmStats, RunError, RunReport, run, since_date};

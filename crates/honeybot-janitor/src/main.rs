@@ -12,7 +12,8 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             let code = err.exit_code();
-            let text = honeybot_janitor::printable(&format!("{:#}", anyhow::Error::from(err)));
+            let text =
+                honeybot_daemon::terminal::for_terminal(&format!("{:#}", anyhow::Error::from(err)));
             log::error!("{text}");
             ExitCode::from(code)
         }

@@ -161,7 +161,11 @@ impl Publisher<'_> {
              client_body_temp_path {t1};\nproxy_temp_path {t2};\nfastcgi_temp_path {t3};\n\
              uwsgi_temp_path {t4};\nscgi_temp_path {t5};\n\
              include {include};\n\
-             server {{\n listen 127.0.0.1:9;\n if ({VARIABLE}) {{ return 301 {VARIABLE}; }}\n}}\n}}\n",
+             server {{\n listen {listen};\n if ({VARIABLE}) {{ return 301 {VARIABLE}; }}\n}}\n}}\n",
+            // `nginx -t` binds the listening sockets: a TCP port below 1024 needs root, and
+            // the janitor's sandbox allows Unix sockets only. A socket in the temporary
+            // folder works for any user.
+            listen = dq(&format!("unix:{d}/test.sock")),
             pid = dq(&format!("{d}/nginx.pid")),
             err = dq(&format!("{d}/error.log")),
             bucket = self.map_hash_bucket_size,

@@ -45,7 +45,7 @@ impl ReviewError {
 /// The key `FROM` is stored under.
 pub fn from_key(from: &str, max_key_bytes: usize) -> Result<String, ReviewError> {
     key::map_key(from, max_key_bytes).map_err(|why| ReviewError::BadFrom {
-        path: crate::run::printable(from),
+        path: honeybot_daemon::terminal::for_terminal(from),
         why,
     })
 }
@@ -111,7 +111,7 @@ pub fn set(
         .ok()
         .filter(|_| !to.starts_with("//"))
         .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| ReviewError::BadTo(crate::run::printable(to)))?;
+        .ok_or_else(|| ReviewError::BadTo(honeybot_daemon::terminal::for_terminal(to)))?;
     let mut target = to_uri.clone();
     if let Some(site) = site {
         let pages = site::load(site)?;
@@ -123,7 +123,9 @@ pub fn set(
             .iter()
             .find(|p| lower(&p.path) == lower(&to_uri))
             .map(|p| p.path.clone())
-            .ok_or_else(|| ReviewError::NotLive(crate::run::printable(&to_uri)))?;
+            .ok_or_else(|| {
+                ReviewError::NotLive(honeybot_daemon::terminal::for_terminal(&to_uri))
+            })?;
     }
     redirects::set(
         db,

@@ -4,10 +4,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
+use honeybot_daemon::terminal::for_terminal;
 use honeybot_db::redirects::{self, NewRedirect, Redirect, SaveError, Source, State};
 use honeybot_db::{DbError, HoneyDb};
 
 use crate::config::Settings;
+use crate::git;
 use crate::key;
 use crate::llm::{Choice, Chooser};
 use crate::map::{self, Line, MapError, Outcome, Publisher};
@@ -65,6 +67,8 @@ pub struct RunReport {
     pub outcome: Option<Outcome>,
     pub dry_run: bool,
     pub changes: Changes,
+    /// The commit holding the map's copy in `git_repo`, when this run made one.
+    pub git_commit: Option<String>,
     pub llm: LlmStats,
     pub seconds: f64,
 }
@@ -84,6 +88,8 @@ pub enum RunError {
     Map(#[from] MapError),
     #[error("cannot set up the model client")]
     Llm(#[source] honeybot_llm::LlmError),
+    #[error("the map is published and the decisions are saved, but committing it to git failed")]
+    Git(#[source] crate::git::GitError),
 }
 
 impl RunError {
@@ -183,7 +189,7 @@ pub fn run(settings: &Settings) -> Result<RunReport, RunError> {
     for (path, (hits, why)) in refused {
         if hits >= settings.min_hits {
             skipped.push(Entry {
-                from: shorten(&printable(&path), 200),
+                from: shorten(&for_terminal(&path), 200),
                 to: None,
                 source: None,
                 score: None,
@@ -361,6 +367,7 @@ pub fn run(settings: &Settings) -> Result<RunReport, RunError> {
         .iter()
         .map(|(k, d)| (k.as_str(), d.clean_hits))
         .collect();
+    let mut published_map = None;
     let result = redirects::save_run(&db, &rows, |all| {
         let mut published = plan(all, &pages, &live, settings, &hits);
         let content = map::render(&published.1);
@@ -370,6 +377,7 @@ pub fn run(settings: &Settings) -> Result<RunReport, RunError> {
             return Err(PublishError::DryRun(Box::new(published.0)));
         }
         published.0.outcome = Some(publisher.publish(&content)?);
+        published_map = Some(content);
         Ok(published.0)
     });
     let published = match result {
@@ -378,6 +386,14 @@ pub fn run(settings: &Settings) -> Result<RunReport, RunError> {
         Err(SaveError::Publish(PublishError::Map(e))) => return Err(e.into()),
         Err(SaveError::Db(e)) => return Err(e.into()),
     };
+    // After the map is live and the decisions are saved: a failure here loses neither.
+    let git_commit = match (&settings.git, &published_map) {
+        (Some(target), Some(content)) => git::commit_map(target, content).map_err(RunError::Git)?,
+        _ => None,
+    };
+    if let Some(id) = &git_commit {
+        log::info!(commit = id.as_str(); "map committed to {}", settings.git.as_ref().map_or_else(String::new, |g| g.repo.display().to_string()));
+    }
     let report = RunReport {
         dead_paths,
         proposed: published.proposed,
@@ -389,6 +405,7 @@ pub fn run(settings: &Settings) -> Result<RunReport, RunError> {
         outcome: published.outcome,
         dry_run,
         changes: published.changes,
+        git_commit,
         llm,
         seconds: started.elapsed().as_secs_f64(),
     };
@@ -422,8 +439,8 @@ fn plan(
         changes: Changes::default(),
     };
     let entry = |r: &Redirect, reason: String| Entry {
-        from: printable(&r.from),
-        to: r.to.as_deref().map(printable),
+        from: for_terminal(&r.from),
+        to: r.to.as_deref().map(for_terminal),
         source: Some(r.source),
         score: r.score,
         reason,
@@ -469,7 +486,7 @@ fn plan(
                 else {
                     out.rejected.push(entry(
                         r,
-                        format!("target {} is not a live page", printable(to)),
+                        format!("target {} is not a live page", for_terminal(to)),
                     ));
                     continue;
                 };
@@ -517,7 +534,7 @@ fn plan(
 }
 
 /// Entry lines of the new map that the old one lacks, and the other way round.
-fn diff(old: &str, new: &str) -> Changes {
+pub(crate) fn diff(old: &str, new: &str) -> Changes {
     let entries = |s: &str| -> Vec<String> {
         s.lines()
             .map(str::trim)
@@ -537,7 +554,7 @@ fn diff(old: &str, new: &str) -> Changes {
         removed: old
             .iter()
             .filter(|l| !new_set.contains(l))
-            .map(|l| printable(l))
+            .map(|l| for_terminal(l))
             .collect(),
     }
 }
@@ -548,21 +565,6 @@ fn shorten(s: &str, max: usize) -> String {
         Some((at, _)) => format!("{}... ({} bytes)", &s[..at], s.len()),
         None => s.to_owned(),
     }
-}
-
-/// Text safe for a terminal: control and bidi characters shown as `\u{..}`.
-pub fn printable(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control()
-            || matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
-        {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -576,10 +578,5 @@ mod tests {
         assert_eq!(since_date(1_796_472_000, 5), "2026-12-01");
         assert_eq!(since_date(1_796_472_000, 339), "2026-01-01");
         assert_eq!(since_date(951_825_600, 1), "2000-02-29");
-    }
-
-    #[test]
-    fn printable_hides_terminal_controls() {
-        assert_eq!(printable("/a\u{1b}[31m\u{202e}"), "/a\\u{1b}[31m\\u{202e}");
     }
 }

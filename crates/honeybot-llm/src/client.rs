@@ -470,10 +470,12 @@ impl Client {
         }
     }
 
+    /// A reason may quote the answer (a parser's "unknown variant ..."): escaped for the
+    /// terminal like the server's error text.
     fn bad_body(&self, reason: impl Into<String>) -> LlmError {
         LlmError::BadBody {
             url: self.url(),
-            reason: reason.into(),
+            reason: honeybot_terminal::for_terminal(&reason.into()),
         }
     }
 

@@ -146,7 +146,9 @@ pub(crate) fn is_refused(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// The server's own error text, made safe for a terminal and bounded, as ": text" (or "").
+/// The server's own error text, bounded to 200 characters and passed through the one terminal
+/// escaper ([`honeybot_terminal::for_terminal`]: control characters, ANSI/OSC sequences, bidi
+/// overrides and newlines become visible `\u{..}` escapes), as ": text" (or "").
 ///
 /// Shown to the user for diagnosis only; it never decides anything.
 pub(crate) fn detail_from_body(body: &[u8]) -> String {
@@ -161,12 +163,8 @@ pub(crate) fn detail_from_body(body: &[u8]) -> String {
             None => None,
         })
         .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
-    let clean: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(200)
-        .collect();
-    let clean = clean.trim();
+    let bounded: String = text.trim().chars().take(200).collect();
+    let clean = honeybot_terminal::for_terminal(bounded.trim_end());
     if clean.is_empty() {
         String::new()
     } else {

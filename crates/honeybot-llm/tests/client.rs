@@ -361,3 +361,39 @@ fn redirects_are_not_followed_and_the_prompt_stays_at_the_endpoint() {
         elsewhere.url()
     );
 }
+
+/// What a hostile or broken server can put in its error text: a clear-screen, an OSC 0 title
+/// change, an OSC 52 clipboard write, a bidi override that reorders the line, a C1 CSI.
+const HOSTILE: &str =
+    "bad\x1b[2J\x1b]0;pwned\x07\x1b]52;c;cm0gLXJmIH4=\x07 \u{202e}gnp.exe \u{9b}31m\r\nmore";
+
+/// Whether `text` could still drive or reorder a terminal.
+fn live(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+}
+
+#[test]
+fn a_hostile_error_body_is_shown_inert_for_every_status_and_protocol() {
+    for provider in [Provider::Ollama, Provider::OpenAi] {
+        for reply in [
+            Reply::Error(404, HOSTILE.into()),
+            Reply::Error(500, HOSTILE.into()),
+            Reply::Error(400, HOSTILE.into()),
+            Reply::Raw(503, HOSTILE.into()),
+            Reply::Error(200, HOSTILE.into()),
+        ] {
+            let label = format!("{provider:?} {reply:?}");
+            let server = FakeServer::start(vec![reply]).expect("server");
+            let err = ask(&client(provider, &server.url())).expect_err(&label);
+            let text = err.to_string();
+            assert!(!live(&text), "{label}: {text:?}");
+            // Inert, not hidden: the user still sees what the server said, escaped.
+            assert!(
+                text.contains("bad\\u{1b}[2J\\u{1b}]0;pwned\\u{7}")
+                    && text.contains("\\u{202e}gnp.exe \\u{9b}31m\\u{d}\\u{a}more"),
+                "{label}: {text}"
+            );
+        }
+    }
+}

@@ -11,26 +11,14 @@ use std::path::PathBuf;
 use honeybot_logparse::{Entry, Format, ParseError, Request, parse_line, unescape};
 
 fn logs_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/logs")
+    honeybot_testsupport::workspace_root().join("../shared/data/logs")
 }
 
 /// The bytes of a shared log file, or `None` (after printing why) when the shared data is
-/// absent outside CI.
+/// absent outside CI ([`honeybot_testsupport::shared_data`]).
 fn shared_log(name: &str) -> Option<Vec<u8>> {
-    let path = logs_dir().join(name);
-    match std::fs::read(&path) {
-        Ok(data) => Some(data),
-        Err(err) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!(
-                "shared data required under CI=true: {}: {err}",
-                path.display()
-            )
-        }
-        Err(err) => {
-            eprintln!("SKIP: shared log {} not readable: {err}", path.display());
-            None
-        }
-    }
+    let path = honeybot_testsupport::shared_data(&format!("logs/{name}"))?;
+    Some(std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display())))
 }
 
 /// Lines as an importer sees them: split after each `\n`; a final line without newline

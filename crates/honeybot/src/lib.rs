@@ -1,8 +1,10 @@
 //! The `honeybot` command line: `honeybot ingest` imports access logs into HoneyDB exactly
 //! once, `honeybot demo` imports the bundled sample log and prints what it found,
 //! `honeybot reclassify` recomputes the stored user-agent classes and path kinds,
-//! `honeybot watch` shows the requests live as the ingester records them.
+//! `honeybot watch` shows the requests live as the ingester records them, `honeybot check`
+//! reads every page of a HoneyDB file for damage.
 
+mod check;
 mod demo;
 mod ingest;
 mod reclassify;
@@ -37,6 +39,9 @@ pub enum Command {
     Reclassify(ReclassifyArgs),
     /// A live terminal dashboard of the requests HoneyDB records (`q` quits).
     Watch(WatchArgs),
+    /// Read every page of a HoneyDB file for damage (read-only; ordinary opens check only
+    /// the header, the schema and each table's and index's root page).
+    Check(CheckArgs),
 }
 
 /// How new user agents and paths are classified (the same options for every command that
@@ -125,6 +130,13 @@ pub struct IngestArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The HoneyDB file (must exist; opened read-only).
+    #[arg(long, default_value = "honeybot.db")]
+    pub db: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub struct DemoArgs {
     /// The HoneyDB file the sample is imported into.
     #[arg(long, default_value = "honeybot-demo.db")]
@@ -178,6 +190,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(args) => report::run(&args),
         Command::Reclassify(args) => reclassify::run(&args),
         Command::Watch(args) => watch::run(&args),
+        Command::Check(args) => check::run(&args),
     }
 }
 

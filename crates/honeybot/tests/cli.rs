@@ -2,30 +2,16 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample-access.log");
 
 fn honeybot(cwd: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_honeybot"))
-        .args(args)
-        .current_dir(cwd)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start honeybot");
-    if let Some(bytes) = stdin {
-        let mut pipe = child.stdin.take().expect("stdin");
-        pipe.write_all(bytes).expect("write stdin");
-    }
-    child.wait_with_output().expect("wait for honeybot")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_honeybot"));
+    cmd.args(args).current_dir(cwd);
+    honeybot_testsupport::output_with_stdin(cmd, stdin)
 }
 
 /// `honeybot ingest --format json ...`: checks success, one JSON object, the line invariant.
@@ -77,21 +63,13 @@ fn lines_in(bytes: &[u8]) -> u64 {
 }
 
 fn shared_logs() -> Option<Vec<PathBuf>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/logs");
-    match std::fs::read_dir(&dir) {
-        Ok(entries) => {
-            let mut files: Vec<_> = entries.map(|e| e.expect("dir entry").path()).collect();
-            files.sort();
-            Some(files)
-        }
-        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("shared logs missing at {}: {e}", dir.display())
-        }
-        Err(_) => {
-            eprintln!("SKIP: shared logs not found at {}", dir.display());
-            None
-        }
-    }
+    let dir = honeybot_testsupport::shared_data("logs")?;
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .collect();
+    files.sort();
+    Some(files)
 }
 
 #[test]
@@ -612,4 +590,47 @@ fn custom_log_format_from_the_command_line() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("$nope"));
+}
+
+#[test]
+fn check_reads_the_whole_file_and_names_a_damaged_one() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("site.db");
+    ingest_json(tmp.path(), &db, &[SAMPLE], None);
+    let dbs = db.to_str().expect("utf-8 path");
+    let out = honeybot(tmp.path(), &["check", "--db", dbs], None);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with(&format!("{dbs}: ok (every page read in ")),
+        "{stdout}"
+    );
+
+    // Damage the first page of the daily counts.
+    let (root, _) = honeybot_testsupport::damage::root_and_last_leaf(&db, "daily_logs");
+    honeybot_testsupport::damage::damage_page(&db, root);
+    let bytes = std::fs::read(&db).expect("read");
+    let out = honeybot(tmp.path(), &["check", "--db", dbs], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("honeybot: database {dbs} is damaged")),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(&db).expect("read"),
+        bytes,
+        "check changed nothing"
+    );
+
+    let out = honeybot(tmp.path(), &["check", "--db", "missing.db"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "honeybot: database missing.db does not exist\n"
+    );
 }

@@ -337,14 +337,9 @@ fn every_report_in_every_format_on_the_sample() {
 
 #[test]
 fn reports_on_the_shared_real_logs() {
-    let logs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/logs");
-    if !logs.is_dir() {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("shared logs missing at {}", logs.display());
-        }
-        eprintln!("SKIP: shared logs not found at {}", logs.display());
+    let Some(logs) = honeybot_testsupport::shared_data("logs") else {
         return;
-    }
+    };
     let mut files: Vec<PathBuf> = std::fs::read_dir(&logs)
         .expect("read dir")
         .map(|e| e.expect("entry").path())

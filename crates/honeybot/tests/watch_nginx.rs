@@ -8,12 +8,13 @@
 //! - `Accept: text/markdown` gets the page's `.md` twin (`Vary: Accept`), a page without a
 //!   twin still gets its HTML.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::fs::PermissionsExt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use honeybot_testsupport::nginx::{Nginx, Response};
+use honeybot_testsupport::{require_tool, wait_until, write_public};
 
 const LIMIT: Duration = Duration::from_secs(60);
 const TRAP_PATH: &str = "/trap.js";
@@ -40,225 +41,32 @@ fn render(file: &str, vars: &[(&str, &str)]) -> String {
     text
 }
 
-/// Whether an external tool is there. Missing: with CI=true the test fails loudly,
-/// otherwise it prints `SKIP: <reason>` and the caller returns.
-fn require_tool(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .chain(["/usr/sbin".into(), "/sbin".into()])
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        let reason =
-            format!("{name} is not installed (apt-get install {name}; see scripts/deps/watch.apt)");
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{reason}");
-        }
-        eprintln!("SKIP: {reason}");
-    }
-    found
-}
-
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + LIMIT;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn write_public(path: &Path, text: &str) {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).expect("mkdir");
-    }
-    std::fs::write(path, text).expect("write file");
-}
-
-/// Everything under `dir` readable by nginx's workers (they run as nobody under root).
-fn open_up(dir: &Path) {
-    let mode = if dir.is_dir() { 0o755 } else { 0o644 };
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).expect("chmod");
-    if dir.is_dir() {
-        for entry in std::fs::read_dir(dir).expect("read_dir") {
-            open_up(&entry.expect("dir entry").path());
-        }
-    }
-}
-
-struct Nginx {
-    bin: PathBuf,
-    dir: PathBuf,
-    port: u16,
-    child: Child,
-}
-
-impl Nginx {
-    /// nginx serving `dir/html` with Honeybot's http, trap and markdown snippets.
-    fn start(bin: &Path, dir: &Path) -> Nginx {
-        for d in ["logs", "tmp"] {
-            std::fs::create_dir_all(dir.join(d)).expect("mkdir");
-        }
-        let d = dir.display();
-        write_public(
-            &dir.join("trap.js"),
-            &render("trap.js", &[("beaconPath", BEACON_PATH)]),
-        );
-        let http = render(
+/// nginx serving `dir/html` with Honeybot's http, trap and markdown snippets.
+fn start_nginx(bin: &Path, dir: &Path) -> Nginx {
+    let d = dir.display();
+    write_public(
+        &dir.join("trap.js"),
+        render("trap.js", &[("beaconPath", BEACON_PATH)]),
+    );
+    let http = "include /etc/nginx/mime.types;\n".to_owned()
+        + &render(
             "http.conf",
             &[("accessLog", &format!("{d}/logs/access.log"))],
         );
-        let server = render(
-            "trap.conf",
-            &[
-                ("trapPath", TRAP_PATH),
-                ("beaconPath", BEACON_PATH),
-                ("trapFile", &format!("{d}/trap.js")),
-            ],
-        ) + &render("markdown.conf", &[]);
-        open_up(dir);
-        let mut last_err = String::new();
-        for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("pick a port")
-                .port();
-            let conf = format!(
-                "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/logs/error.log;\n\
-                 events {{ worker_connections 64; }}\nhttp {{\n\
-                 include /etc/nginx/mime.types;\n\
-                 client_body_temp_path {d}/tmp/body;\nproxy_temp_path {d}/tmp/proxy;\n\
-                 fastcgi_temp_path {d}/tmp/fastcgi;\nuwsgi_temp_path {d}/tmp/uwsgi;\n\
-                 scgi_temp_path {d}/tmp/scgi;\n{http}\n\
-                 server {{\nlisten 127.0.0.1:{port};\nroot {d}/html;\n{server}\n}}\n}}\n"
-            );
-            write_public(&dir.join("nginx.conf"), &conf);
-            let mut child = Command::new(bin)
-                .args(Self::base_args(dir))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn nginx");
-            let deadline = Instant::now() + LIMIT;
-            loop {
-                if let Some(status) = child.try_wait().expect("try_wait nginx") {
-                    let mut err = String::new();
-                    if let Some(mut e) = child.stderr.take() {
-                        e.read_to_string(&mut err).ok();
-                    }
-                    last_err = format!("nginx exited with {status}: {err}");
-                    break; // port taken in between? try another
-                }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Nginx {
-                        bin: bin.to_owned(),
-                        dir: dir.to_owned(),
-                        port,
-                        child,
-                    };
-                }
-                assert!(Instant::now() < deadline, "nginx did not listen on {port}");
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-        panic!("nginx did not start: {last_err}");
-    }
-
-    fn base_args(dir: &Path) -> Vec<String> {
-        let d = dir.display();
-        vec![
-            "-p".into(),
-            format!("{d}/"),
-            "-c".into(),
-            format!("{d}/nginx.conf"),
-            "-e".into(),
-            format!("{d}/logs/error.log"),
-        ]
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn access_log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("logs/access.log")).unwrap_or_default()
-    }
-
-    /// One real HTTP/1.1 request.
-    fn get(&self, target: &str, user_agent: &str, accept: &str) -> Response {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to nginx");
-        write!(
-            s,
-            "GET {target} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: {user_agent}\r\n\
-             Accept: {accept}\r\nConnection: close\r\n\r\n"
-        )
-        .expect("send request");
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).expect("read response");
-        Response::parse(&raw)
-    }
+    let server = render(
+        "trap.conf",
+        &[
+            ("trapPath", TRAP_PATH),
+            ("beaconPath", BEACON_PATH),
+            ("trapFile", &format!("{d}/trap.js")),
+        ],
+    ) + &render("markdown.conf", &[]);
+    Nginx::start(bin, dir, &http, &server)
 }
 
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        // `nginx -s stop` (SIGTERM via the pid file) lets the master stop its workers.
-        let stopped = Command::new(&self.bin)
-            .args(Self::base_args(&self.dir))
-            .args(["-s", "stop"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if stopped {
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = self.child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[derive(Debug)]
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Response {
-    fn parse(raw: &[u8]) -> Response {
-        let text = String::from_utf8_lossy(raw);
-        let (head, body) = text
-            .split_once("\r\n\r\n")
-            .unwrap_or_else(|| panic!("no header end: {text:?}"));
-        let mut lines = head.split("\r\n");
-        let status = lines
-            .next()
-            .and_then(|l| l.split(' ').nth(1))
-            .and_then(|c| c.parse().ok())
-            .unwrap_or_else(|| panic!("bad status line: {head:?}"));
-        let headers = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-            .collect();
-        Response {
-            status,
-            headers,
-            body: body.to_owned(),
-        }
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
+/// One real HTTP/1.1 request.
+fn get(nginx: &Nginx, target: &str, user_agent: &str, accept: &str) -> Response {
+    nginx.get(target, &[("User-Agent", user_agent), ("Accept", accept)])
 }
 
 const PAGE: &str = "<!doctype html><html><head><title>Home</title>\
@@ -281,9 +89,9 @@ fn trap_script_and_beacon_are_served_as_promised() {
     };
     let tmp = tempfile::tempdir().expect("tempdir");
     site(tmp.path());
-    let nginx = Nginx::start(&bin, tmp.path());
+    let nginx = start_nginx(&bin, tmp.path());
 
-    let js = nginx.get(TRAP_PATH, "test/1.0", "*/*");
+    let js = get(&nginx, TRAP_PATH, "test/1.0", "*/*");
     assert_eq!(js.status, 200, "{js:?}");
     assert_eq!(
         js.header("content-type"),
@@ -291,15 +99,20 @@ fn trap_script_and_beacon_are_served_as_promised() {
     );
     assert_eq!(js.header("cache-control"), Some("no-cache"));
     assert!(
-        js.body.contains(&format!("\"{BEACON_PATH}?n=\"")),
+        js.text().contains(&format!("\"{BEACON_PATH}?n=\"")),
         "the served script requests the configured beacon: {}",
-        js.body
+        js.text()
     );
 
-    let beacon = nginx.get(&format!("{BEACON_PATH}?n=abc123"), "test/1.0", "*/*");
+    let beacon = get(
+        &nginx,
+        &format!("{BEACON_PATH}?n=abc123"),
+        "test/1.0",
+        "*/*",
+    );
     assert_eq!(beacon.status, 204, "{beacon:?}");
     assert_eq!(beacon.header("cache-control"), Some("no-store"));
-    assert_eq!(beacon.body, "");
+    assert_eq!(beacon.text(), "");
 }
 
 #[test]
@@ -309,47 +122,49 @@ fn markdown_twin_is_served_to_who_asks_for_it() {
     };
     let tmp = tempfile::tempdir().expect("tempdir");
     site(tmp.path());
-    let nginx = Nginx::start(&bin, tmp.path());
+    let nginx = start_nginx(&bin, tmp.path());
     let md = "text/markdown, text/html;q=0.9";
 
     for page in ["/", "/index.html"] {
-        let r = nginx.get(page, "agent/1.0", md);
+        let r = get(&nginx, page, "agent/1.0", md);
         assert_eq!(r.status, 200, "{page}: {r:?}");
-        assert_eq!(r.body, PAGE_MD, "{page}");
+        assert_eq!(r.text(), PAGE_MD, "{page}");
         assert_eq!(
             r.header("content-type"),
             Some("text/markdown; charset=utf-8")
         );
         assert_eq!(r.header("vary"), Some("Accept"), "{page}");
     }
-    let r = nginx.get("/docs/guide.html", "agent/1.0", md);
-    assert_eq!((r.status, r.body.as_str()), (200, "# The guide\n"), "{r:?}");
+    let r = get(&nginx, "/docs/guide.html", "agent/1.0", md);
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (200, "# The guide\n"),
+        "{r:?}"
+    );
 
     // The same pages for a browser: HTML, and caches are told it depends on Accept.
-    let r = nginx.get("/", "browser/1.0", "text/html,*/*;q=0.8");
-    assert_eq!((r.status, r.body.as_str()), (200, PAGE), "{r:?}");
+    let r = get(&nginx, "/", "browser/1.0", "text/html,*/*;q=0.8");
+    assert_eq!((r.status, r.text().as_str()), (200, PAGE), "{r:?}");
     assert_eq!(r.header("content-type"), Some("text/html"));
     assert_eq!(r.header("vary"), Some("Accept"));
 
     // No twin: HTML even for a Markdown reader.
-    let r = nginx.get("/about.html", "agent/1.0", md);
+    let r = get(&nginx, "/about.html", "agent/1.0", md);
     assert_eq!(
-        (r.status, r.body.as_str()),
+        (r.status, r.text().as_str()),
         (200, "<p>about, no twin</p>\n"),
         "{r:?}"
     );
     assert_eq!(r.header("content-type"), Some("text/html"));
 
     // Missing pages stay missing; the internal location is not reachable from outside.
-    assert_eq!(nginx.get("/nope.html", "agent/1.0", md).status, 404);
+    assert_eq!(get(&nginx, "/nope.html", "agent/1.0", md).status, 404);
     assert_eq!(
-        nginx
-            .get("/.honeybot-markdown/index.md", "agent/1.0", md)
-            .status,
+        get(&nginx, "/.honeybot-markdown/index.md", "agent/1.0", md).status,
         404
     );
     // The log records who asked for Markdown, with the path they asked for.
-    let log = nginx.access_log();
+    let log = nginx.access_log_text();
     assert!(
         log.lines()
             .any(|l| l.contains("\"GET /docs/guide.html HTTP/1.1\" 200")
@@ -416,23 +231,23 @@ fn a_browser_running_the_page_hits_the_beacon_a_plain_fetch_does_not() {
     };
     let tmp = tempfile::tempdir().expect("tempdir");
     site(tmp.path());
-    let nginx = Nginx::start(&bin, tmp.path());
+    let nginx = start_nginx(&bin, tmp.path());
 
     // A script that fetches the page (and even trap.js) but runs nothing.
-    assert_eq!(nginx.get("/", "python-requests/2.32", "*/*").status, 200);
+    assert_eq!(get(&nginx, "/", "python-requests/2.32", "*/*").status, 200);
     assert_eq!(
-        nginx.get(TRAP_PATH, "python-requests/2.32", "*/*").status,
+        get(&nginx, TRAP_PATH, "python-requests/2.32", "*/*").status,
         200
     );
     // A marker request: once it is in the log, everything before it is too (one worker).
-    assert_eq!(nginx.get("/marker", "marker/1.0", "*/*").status, 404);
-    wait_until("the marker in the access log", || {
-        nginx.access_log().contains("GET /marker ")
+    assert_eq!(get(&nginx, "/marker", "marker/1.0", "*/*").status, 404);
+    wait_until("the marker in the access log", LIMIT, || {
+        nginx.access_log_text().contains("GET /marker ")
     });
     assert!(
-        beacon_lines(&nginx.access_log()).is_empty(),
+        beacon_lines(&nginx.access_log_text()).is_empty(),
         "a plain fetch hit the beacon: {}",
-        nginx.access_log()
+        nginx.access_log_text()
     );
 
     // A real browser, twice: two beacon hits, each with its own nonce.
@@ -440,10 +255,10 @@ fn a_browser_running_the_page_hits_the_beacon_a_plain_fetch_does_not() {
     for _ in 0..2 {
         chromium(&browser, &nginx.url("/"), &profile);
     }
-    wait_until("two beacon hits", || {
-        beacon_lines(&nginx.access_log()).len() == 2
+    wait_until("two beacon hits", LIMIT, || {
+        beacon_lines(&nginx.access_log_text()).len() == 2
     });
-    let hits = beacon_lines(&nginx.access_log());
+    let hits = beacon_lines(&nginx.access_log_text());
     for hit in &hits {
         assert!(hit.contains("Chrome/"), "a browser's hit: {hit}");
         assert!(hit.contains("\" 204 "), "answered 204: {hit}");
@@ -457,7 +272,7 @@ fn a_browser_running_the_page_hits_the_beacon_a_plain_fetch_does_not() {
     assert_ne!(nonce(&hits[0]), nonce(&hits[1]), "a new nonce each run");
     assert!(
         nginx
-            .access_log()
+            .access_log_text()
             .lines()
             .any(|l| l.contains(&format!("\"GET {TRAP_PATH} HTTP/1.1\"")) && l.contains("Chrome/")),
         "the browser fetched the trap script"

@@ -8,38 +8,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use honeybot_testsupport::{require_tool, wait_for};
 
 const BIN: &str = env!("CARGO_BIN_EXE_honeybot");
 const LIMIT: Duration = Duration::from_secs(30);
-
-fn require_tool(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        let reason =
-            format!("{name} is not installed (apt-get install {name}; see scripts/deps/watch.apt)");
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{reason}");
-        }
-        eprintln!("SKIP: {reason}");
-    }
-    found
-}
-
-fn wait_until<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + LIMIT;
-    loop {
-        if let Some(v) = probe() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
 
 /// A private tmux server (own socket, own config), killed on drop.
 struct Tmux {
@@ -105,7 +79,7 @@ impl Tmux {
             command,
         ]);
         let marker = format!("before-watch-{name}");
-        wait_until("the shell's marker", || {
+        wait_for("the shell's marker", LIMIT, || {
             plain(&self.capture(name)).contains(&marker).then_some(())
         });
         self.ok(&["send-keys", "-t", name, "Enter"]);
@@ -244,7 +218,7 @@ fn watch_command(db: &Path, dir: &Path, name: &str, extra: &str) -> String {
 
 /// The program exited, and the terminal is as it was before it started.
 fn assert_restored(tmux: &Tmux, dir: &Path, name: &str, status: i32) {
-    let screen = wait_until("the watch to exit", || {
+    let screen = wait_for("the watch to exit", LIMIT, || {
         let s = plain(&tmux.capture_all(name));
         s.contains(&format!("watch-exit={name}:")).then_some(s)
     });
@@ -265,7 +239,7 @@ fn assert_restored(tmux: &Tmux, dir: &Path, name: &str, status: i32) {
         "0 1",
         "main screen, cursor shown"
     );
-    let stty = wait_until("stty output", || {
+    let stty = wait_for("stty output", LIMIT, || {
         std::fs::read_to_string(dir.join(format!("stty-{name}")))
             .ok()
             .filter(|s| s.contains("icanon") && s.contains("isig"))
@@ -318,7 +292,7 @@ fn live_rows_appear_escaped_and_the_terminal_is_restored() {
 
     let tmux = Tmux::start(tmux_bin, dir);
     tmux.window("w", 150, 40, &watch_command(&db, dir, "w", ""));
-    let screen = wait_until("the dashboard", || {
+    let screen = wait_for("the dashboard", LIMIT, || {
         let s = plain(&tmux.capture("w"));
         s.contains("/already-there").then_some(s)
     });
@@ -348,7 +322,7 @@ fn live_rows_appear_escaped_and_the_terminal_is_restored() {
     );
     append(&log, &text);
     ingest(&db, &log);
-    let screen = wait_until("the hostile rows", || {
+    let screen = wait_for("the hostile rows", LIMIT, || {
         let s = plain(&tmux.capture("w"));
         HOSTILE
             .iter()
@@ -365,7 +339,7 @@ fn live_rows_appear_escaped_and_the_terminal_is_restored() {
     );
     assert!(screen.contains("6 new since start"), "{screen}");
     // The header and panels follow within a second or so.
-    let screen = wait_until("the day's totals and the AI panel", || {
+    let screen = wait_for("the day's totals and the AI panel", LIMIT, || {
         let s = plain(&tmux.capture("w"));
         (s.contains(": 7 requests, 7 clients") && s.contains("OpenAI")).then_some(s)
     });
@@ -384,13 +358,13 @@ fn live_rows_appear_escaped_and_the_terminal_is_restored() {
 
     // Resize: narrow, the panels give way; wide again, they come back.
     tmux.ok(&["resize-window", "-t", "w", "-x", "90", "-y", "24"]);
-    let screen = wait_until("the narrow layout", || {
+    let screen = wait_for("the narrow layout", LIMIT, || {
         let s = plain(&tmux.capture("w"));
         (!s.contains("JS executors") && s.contains("h-osc52")).then_some(s)
     });
     assert!(screen.lines().all(|l| l.chars().count() <= 90), "{screen}");
     tmux.ok(&["resize-window", "-t", "w", "-x", "150", "-y", "40"]);
-    wait_until("the wide layout", || {
+    wait_for("the wide layout", LIMIT, || {
         let s = plain(&tmux.capture("w"));
         s.contains("JS executors today").then_some(())
     });
@@ -413,7 +387,7 @@ fn ctrl_c_and_a_panic_restore_the_terminal_too() {
     let tmux = Tmux::start(tmux_bin, dir);
 
     tmux.window("c", 120, 30, &watch_command(&db, dir, "c", ""));
-    wait_until("the dashboard", || {
+    wait_for("the dashboard", LIMIT, || {
         plain(&tmux.capture("c")).contains("/page").then_some(())
     });
     tmux.ok(&["send-keys", "-t", "c", "C-c"]);
@@ -501,7 +475,7 @@ fn a_closed_terminal_or_sigterm_ends_the_dashboard() {
             &command,
         ]);
         tmux.ok(&["set-option", "-t", name, "remain-on-exit", "on"]);
-        wait_until("the dashboard", || {
+        wait_for("the dashboard", LIMIT, || {
             plain(&tmux.capture(name)).contains("/page").then_some(())
         });
         let pid: u32 = tmux.format(name, "#{pane_pid}").parse().expect("pane pid");
@@ -515,8 +489,12 @@ fn a_closed_terminal_or_sigterm_ends_the_dashboard() {
                 .status()
                 .expect("run kill");
             assert!(status.success());
-            wait_until("the pane to die", || {
-                (tmux.format(name, "#{pane_dead}") == "1").then_some(())
+            // tmux marks the pane dead when the pty closes and fills in the exit status only
+            // once it has reaped the process: wait for both.
+            wait_for("the pane to die", LIMIT, || {
+                (tmux.format(name, "#{pane_dead}") == "1"
+                    && !tmux.format(name, "#{pane_dead_status}").is_empty())
+                .then_some(())
             });
             assert_eq!(
                 tmux.format(name, "#{pane_dead_status} #{alternate_on}"),
@@ -524,7 +502,7 @@ fn a_closed_terminal_or_sigterm_ends_the_dashboard() {
                 "a clean exit, main screen back"
             );
         }
-        wait_until(&format!("honeybot watch to end after {how}"), || {
+        wait_for(&format!("honeybot watch to end after {how}"), LIMIT, || {
             ended(pid).then_some(())
         });
     }

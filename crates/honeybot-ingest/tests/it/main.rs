@@ -4,6 +4,7 @@
 mod concurrent_import;
 mod config_errors;
 mod crash;
+mod damaged_db;
 mod disk_full;
 mod hostile_files;
 mod locked_db;

@@ -3,11 +3,7 @@
 //! (`mv` + `nginx -s reopen`, copytruncate, and a deleted log that comes back), while
 //! the ingest loop runs in-process; the database must match the requests sent.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -15,169 +11,37 @@ use honeybot_daemon::{Control, Notifier};
 use honeybot_db::HoneyDb;
 use honeybot_ingest::config::FileConfig;
 use honeybot_ingest::{IngestError, Overrides, RunSummary, Settings, Watcher};
+use honeybot_testsupport::nginx::Nginx;
+use honeybot_testsupport::{require_tool, wait_until, write_public};
 
-use crate::support::{db_path_counts, db_requests, require_tool, wait_until};
+use crate::support::{db_path_counts, db_requests};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
-struct Nginx {
-    bin: PathBuf,
-    dir: PathBuf,
-    port: u16,
-    child: Child,
-}
-
-impl Nginx {
-    fn start(bin: &Path, dir: &Path) -> Nginx {
-        for d in [
-            dir.to_owned(),
-            dir.join("html"),
-            dir.join("logs"),
-            dir.join("tmp"),
-        ] {
-            std::fs::create_dir_all(&d).expect("mkdir");
-            // Workers of a root-started nginx run as nobody and reopen logs themselves.
-            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        }
-        std::fs::write(dir.join("html/index.html"), "<p>hello</p>\n").expect("write page");
-        std::fs::set_permissions(
-            dir.join("html/index.html"),
-            std::fs::Permissions::from_mode(0o644),
-        )
-        .expect("chmod");
-        let mut last_err = String::new();
-        for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("pick a port")
-                .port();
-            std::fs::write(dir.join("nginx.conf"), config(dir, port)).expect("write nginx.conf");
-            let mut child = Command::new(bin)
-                .args(Self::base_args(dir))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn nginx");
-            let deadline = std::time::Instant::now() + LIMIT;
-            loop {
-                if let Some(status) = child.try_wait().expect("try_wait nginx") {
-                    let mut err = String::new();
-                    if let Some(mut e) = child.stderr.take() {
-                        e.read_to_string(&mut err).ok();
-                    }
-                    last_err = format!("nginx exited with {status}: {err}");
-                    break; // port taken in between? try another
-                }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Nginx {
-                        bin: bin.to_owned(),
-                        dir: dir.to_owned(),
-                        port,
-                        child,
-                    };
-                }
-                assert!(
-                    std::time::Instant::now() < deadline,
-                    "nginx did not listen on {port}"
-                );
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-        panic!("nginx did not start: {last_err}");
-    }
-
-    fn base_args(dir: &Path) -> Vec<String> {
-        let d = dir.display();
-        vec![
-            "-p".into(),
-            format!("{d}/"),
-            "-c".into(),
-            format!("{d}/nginx.conf"),
-            "-e".into(),
-            format!("{d}/logs/error.log"),
-        ]
-    }
-
-    fn log(&self) -> PathBuf {
-        self.dir.join("logs/access.log")
-    }
-
-    /// `nginx -s reopen`, what logrotate's postrotate runs.
-    fn reopen(&self) {
-        let status = Command::new(&self.bin)
-            .args(Self::base_args(&self.dir))
-            .args(["-s", "reopen"])
-            .status()
-            .expect("run nginx -s reopen");
-        assert!(status.success(), "nginx -s reopen failed: {status}");
-    }
-
-    /// One real HTTP request; returns the status code.
-    fn get(&self, target: &str) -> u16 {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to nginx");
-        write!(
-            s,
-            "GET {target} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: honeybot-test/1.0\r\n\
-             Accept: text/markdown, text/html\r\nConnection: close\r\n\r\n"
-        )
-        .expect("send request");
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).expect("read response");
-        resp.split(' ')
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or_else(|| panic!("bad response: {resp:?}"))
-    }
-}
-
-impl Drop for Nginx {
-    /// SIGTERM lets the master stop its workers (SIGKILL would orphan them); SIGKILL only
-    /// if it does not exit in time.
-    fn drop(&mut self) {
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        if nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).is_ok() {
-            let deadline = std::time::Instant::now() + Duration::from_secs(10);
-            while std::time::Instant::now() < deadline {
-                if let Ok(Some(_)) = self.child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn config(dir: &Path, port: u16) -> String {
-    let d = dir.display();
-    format!(
-        r#"daemon off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/logs/error.log;
-events {{ worker_connections 64; }}
-http {{
-    map $http_accept $serve_markdown {{
+/// nginx writing the Honeybot extended log format to `logs/access.log`, serving one page.
+fn start_nginx(bin: &Path, dir: &Path) -> Nginx {
+    write_public(&dir.join("html/index.html"), "<p>hello</p>\n");
+    let http = r#"
+    map $http_accept $serve_markdown {
         default 0;
         "~text/markdown" 1;
-    }}
+    }
     log_format honeybot '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" Accept:"$http_accept" MarkdownServed:$serve_markdown';
-    access_log {d}/logs/access.log honeybot;
-    client_body_temp_path {d}/tmp/body;
-    proxy_temp_path {d}/tmp/proxy;
-    fastcgi_temp_path {d}/tmp/fastcgi;
-    uwsgi_temp_path {d}/tmp/uwsgi;
-    scgi_temp_path {d}/tmp/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        root {d}/html;
-        location / {{ try_files $uri =404; }}
-    }}
-}}
-"#
-    )
+    access_log logs/access.log honeybot;"#;
+    Nginx::start(bin, dir, http, "location / { try_files $uri =404; }")
+}
+
+/// One real HTTP request; returns the status code.
+fn get(nginx: &Nginx, target: &str) -> u16 {
+    nginx
+        .get(
+            target,
+            &[
+                ("User-Agent", "honeybot-test/1.0"),
+                ("Accept", "text/markdown, text/html"),
+            ],
+        )
+        .status
 }
 
 /// The ingest loop in a thread of this process, as `main.rs` runs it.
@@ -229,7 +93,7 @@ fn send(nginx: &Nginx, phase: &str, n: usize, sent: &mut Vec<(String, u16)>) {
         } else {
             format!("/missing/{phase}-{i}")
         };
-        let status = nginx.get(&target);
+        let status = get(nginx, &target);
         assert_eq!(status, if i % 2 == 0 { 200 } else { 404 }, "{target}");
         sent.push((target, status));
     }
@@ -241,9 +105,9 @@ fn nginx_rotations_are_followed_without_loss_or_doubles() {
         return;
     };
     let tmp = tempfile::tempdir().expect("tempdir");
-    let nginx = Nginx::start(&bin, &tmp.path().join("nginx"));
+    let nginx = start_nginx(&bin, &tmp.path().join("nginx"));
     let db = tmp.path().join("honeybot.db");
-    let log = nginx.log();
+    let log = nginx.access_log();
     let (control, handle) = start_ingest(&db, &log);
     let mut sent = Vec::new();
     let want = |sent: &Vec<(String, u16)>| sent.len() as i64;
@@ -256,7 +120,7 @@ fn nginx_rotations_are_followed_without_loss_or_doubles() {
     // logrotate `create` style: rename, nginx keeps writing the old file until reopen.
     std::fs::rename(&log, log.with_extension("log.1")).expect("mv access.log");
     send(&nginx, "before-reopen", 15, &mut sent);
-    nginx.reopen();
+    nginx.signal("reopen");
     wait_until("nginx to create a new access.log", LIMIT, || log.exists());
     send(&nginx, "after-reopen", 15, &mut sent);
     wait_until("the renamed file's tail and the new file", LIMIT, || {
@@ -278,7 +142,7 @@ fn nginx_rotations_are_followed_without_loss_or_doubles() {
     // The log disappears (deleted; nginx still writes to the open file) and comes back.
     std::fs::remove_file(&log).expect("rm access.log");
     send(&nginx, "deleted", 10, &mut sent);
-    nginx.reopen();
+    nginx.signal("reopen");
     wait_until("access.log to come back", LIMIT, || log.exists());
     send(&nginx, "back", 10, &mut sent);
     wait_until("lines of the deleted and the new file", LIMIT, || {

@@ -5,31 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub use honeybot_testsupport::{require_tool, wait_until};
 use rusqlite::Connection;
 
 /// The daemon binary built by cargo for this test run.
 pub const BIN: &str = env!("CARGO_BIN_EXE_honeybot-ingest");
-
-/// Whether an external tool is there. Missing: with CI=true the test fails loudly,
-/// otherwise it prints `SKIP: <reason>` and the caller returns.
-pub fn require_tool(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .chain(["/usr/sbin".into(), "/sbin".into()])
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        let reason = format!(
-            "{name} is not installed (apt-get install {name}; see scripts/deps/ingest.apt)"
-        );
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{reason}");
-        }
-        eprintln!("SKIP: {reason}");
-    }
-    found
-}
 
 /// Bind a datagram socket in `dir` the way systemd's NOTIFY_SOCKET is bound, with a short
 /// read timeout so tests can poll it; returns its path (for the daemon's environment).
@@ -39,15 +19,6 @@ pub fn bind_notify_socket(dir: &Path) -> (PathBuf, std::os::unix::net::UnixDatag
     sock.set_read_timeout(Some(Duration::from_millis(200)))
         .expect("set read timeout");
     (path, sock)
-}
-
-/// Poll `cond` until it holds or `limit` passes (then panic with `what`).
-pub fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Total requests counted in a HoneyDB file (0 when it does not exist yet).

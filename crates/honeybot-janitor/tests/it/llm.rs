@@ -9,7 +9,7 @@ use honeybot_janitor::config::{FileConfig, LlmConfig, Overrides, Settings};
 use honeybot_janitor::{RunReport, run};
 use honeybot_llm::testing::{FakeServer, Reply};
 
-use crate::support::{import_log, log_lines, page, require_tool, test_command, write};
+use crate::support::{import_log, janitor, log_lines, page, require_tool, test_command, write};
 
 struct Fixture {
     _tmp: tempfile::TempDir,
@@ -263,4 +263,53 @@ fn a_refused_connection_stops_the_questions() {
         e.reason
     );
     assert_lexical_part_published(&f, &report);
+}
+
+/// A model server whose error text carries a clear-screen, an OSC 0 title change, an OSC 52
+/// clipboard write and a bidi override: the run goes on without the model, and what the
+/// janitor prints about it is inert (escaped, still readable).
+#[test]
+fn a_hostile_model_server_error_is_printed_inert() {
+    let Some(nginx) = require_tool("nginx") else {
+        return;
+    };
+    let f = fixture(nginx);
+    let hostile = "boom\x1b[2J\x1b]0;pwned\x07\x1b]52;c;cm0gLXJmIH4=\x07\u{202e}gnp.exe\nnext";
+    let server = FakeServer::start(vec![Reply::Error(500, hostile.into())]).expect("server");
+    let cfg = f.db.with_file_name("janitor.toml");
+    write(
+        &cfg,
+        &format!(
+            "days = 2\nmin_hits = 3\ntest_command = {}\n[llm]\nendpoint = {:?}\nmodel = \"fake-model\"\n",
+            serde_json::to_string(&test_command(&f.nginx)).expect("json"),
+            server.url()
+        ),
+    );
+    let path = |p: &Path| p.display().to_string();
+    let out = janitor(&[
+        "run",
+        "--config",
+        &path(&cfg),
+        "--db",
+        &path(&f.db),
+        "--site",
+        &path(&f.site),
+        "--map",
+        &path(&f.map),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!server.requests().is_empty(), "the model was asked");
+    let live = err.lines().any(|l| {
+        l.chars().any(|c| {
+            c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+    });
+    assert!(!live, "{err:?}");
+    assert!(
+        err.contains("HTTP 500")
+            && err.contains("boom\\u{1b}[2J\\u{1b}]0;pwned\\u{7}\\u{1b}]52;")
+            && err.contains("\\u{202e}gnp.exe\\u{a}next"),
+        "the server's words, escaped: {err}"
+    );
 }

@@ -3,12 +3,16 @@
 //! model server is honeybot-llm's FakeServer (no model can run here), speaking Ollama's
 //! wire protocol over a real socket.
 
+mod check_config;
 mod config;
 mod e2e;
 mod fuzz_keys;
+mod git_commit;
 mod llm;
+mod module_nginx;
 mod publish;
 mod review;
 mod sites;
 mod support;
+mod unprivileged;
 mod uri_form;

@@ -4,9 +4,11 @@
 use std::fmt::Write;
 
 /// `text` with every control character (C0, DEL, C1 — hence every ANSI/OSC escape sequence's
-/// introducer), every bidirectional-formatting character and the Unicode line and paragraph
-/// separators replaced by a visible `\u{..}` escape, so hostile text cannot drive, reorder or
-/// split the terminal's output. Everything else, including non-ASCII letters, is kept.
+/// introducer), every bidirectional-formatting character, the invisible format characters
+/// (zero-width space and joiners, word joiner, BOM) and the Unicode line and paragraph
+/// separators replaced by a visible `\u{..}` escape, so hostile text cannot drive, reorder,
+/// hide in or split the terminal's output. Everything else, including non-ASCII letters, is
+/// kept. Idempotent: escaped text comes out unchanged.
 pub fn for_terminal(text: &str) -> String {
     if !text.chars().any(needs_escape) {
         return text.to_owned();
@@ -24,12 +26,17 @@ pub fn for_terminal(text: &str) -> String {
 
 /// Whether [`for_terminal`] escapes `c`.
 pub fn needs_escape(c: char) -> bool {
-    c.is_control() || is_bidi_control(c) || matches!(c, '\u{2028}' | '\u{2029}')
+    c.is_control() || is_bidi_control(c) || is_invisible(c) || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 /// The Unicode bidirectional formatting characters (marks, embeddings, overrides, isolates).
 pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Invisible format characters: two paths that differ only by one look the same on screen.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
 }
 
 #[cfg(test)]
@@ -52,5 +59,16 @@ mod tests {
         assert_eq!(for_terminal("a\u{202e}b"), "a\\u{202e}b");
         assert_eq!(for_terminal("x\u{2067}y\u{2028}z"), "x\\u{2067}y\\u{2028}z");
         assert_eq!(for_terminal("/blog/ünïcode ok"), "/blog/ünïcode ok");
+    }
+
+    #[test]
+    fn escapes_invisible_characters_and_is_idempotent() {
+        let hostile = "/a\u{200b}b\u{feff}\u{2060}\u{1b}]52;c;eA==\u{7}";
+        let once = for_terminal(hostile);
+        assert_eq!(
+            once,
+            "/a\\u{200b}b\\u{feff}\\u{2060}\\u{1b}]52;c;eA==\\u{7}"
+        );
+        assert_eq!(for_terminal(&once), once);
     }
 }
