@@ -25,10 +25,11 @@ echo "==> building this tree and $old_rev" >&2
 cargo build --release --locked -p honeybot >&2
 cp "$target/release/honeybot" "$work/new"
 git worktree add --detach "$work/old-src" "$old_rev" >&2
-(cd "$work/old-src" && cargo build --release --locked -p honeybot --target-dir "$target" >&2)
-cp "$target/release/honeybot" "$work/old"
-# Leave this tree's binary in place again.
-cargo build --release --locked -p honeybot >&2
+# Its own target directory (kept between runs): the old workspace's crates have the same
+# names and versions, and sharing this tree's target directory mixed their artifacts up.
+old_target=$target/rollback-old
+(cd "$work/old-src" && cargo build --release --locked -p honeybot --target-dir "$old_target" >&2)
+cp "$old_target/release/honeybot" "$work/old"
 
 sample=$root/crates/honeybot/data/sample-access.log
 head -n 2000 "$sample" >"$work/a.log"
