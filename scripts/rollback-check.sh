@@ -7,8 +7,8 @@
 #
 #   scripts/rollback-check.sh [OLD_REV]
 #
-# Needs git, cargo and sqlite3. Builds OLD_REV in a temporary worktree (a minute or two with
-# a warm cargo cache). Not part of scripts/test.sh: tests/schema.rs runs the released v1
+# Needs git, cargo, sqlite3 and python3. Builds OLD_REV in a temporary worktree (a minute or
+# two with a warm cargo cache). Not part of scripts/test.sh: tests/schema.rs runs the released v1
 # migrate code in the test suite; this script is the end-to-end check with the real binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,10 +25,11 @@ echo "==> building this tree and $old_rev" >&2
 cargo build --release --locked -p honeybot >&2
 cp "$target/release/honeybot" "$work/new"
 git worktree add --detach "$work/old-src" "$old_rev" >&2
-(cd "$work/old-src" && cargo build --release --locked -p honeybot --target-dir "$target" >&2)
-cp "$target/release/honeybot" "$work/old"
-# Leave this tree's binary in place again.
-cargo build --release --locked -p honeybot >&2
+# Its own target directory (kept between runs): the old workspace's crates have the same
+# names and versions, and sharing this tree's target directory mixed their artifacts up.
+old_target=$target/rollback-old
+(cd "$work/old-src" && cargo build --release --locked -p honeybot --target-dir "$old_target" >&2)
+cp "$old_target/release/honeybot" "$work/old"
 
 sample=$root/crates/honeybot/data/sample-access.log
 head -n 2000 "$sample" >"$work/a.log"
@@ -55,4 +56,11 @@ check "ring written again" "$(q "SELECT max(id) > $ring_before FROM recent_reque
 # rebuilt with the kinds this release set: they equal the facts.
 check "report summaries equal the facts" "$(q "SELECT count(*) FROM (SELECT d.date, d.ua_id, p.kind, d.status, sum(d.count) FROM daily_logs d JOIN paths p ON p.id = d.path_id GROUP BY 1, 2, 3, 4 EXCEPT SELECT date, ua_id, kind, status, count FROM daily_agent_kinds)")" 0
 check "report summaries hold every request" "$(q 'SELECT sum(count) FROM daily_agent_kinds')" "$(q 'SELECT sum(count) FROM daily_logs')"
+# Revision 4's summaries, kept by triggers through the previous release's writes too.
+check "requests per day and agent equal the facts" "$(q "SELECT count(*) FROM (SELECT date, ua_id, sum(count) FROM daily_logs GROUP BY 1, 2 EXCEPT SELECT date, ua_id, count FROM daily_agents)")" 0
+days=$(q "SELECT min(date) || ' ' || max(date) FROM daily_logs")
+since=$(q "SELECT date(min(date), '+1 day') FROM daily_logs"); until=$(q "SELECT date(max(date), '-1 day') FROM daily_logs")
+check "distinct clients of a window ($since..$until of $days) equal the facts" \
+  "$("$work/new" report summary --db "$db" --since "$since" --until "$until" --format json | python3 -c 'import json, sys; print(json.load(sys.stdin)["clients"])')" \
+  "$(q "SELECT count(DISTINCT ip_id) FROM daily_logs WHERE date BETWEEN '$since' AND '$until'")"
 exit $fail

@@ -166,6 +166,19 @@ fn previous_release_runs_on_a_migrated_database_and_the_next_writer_classifies_i
         .expect("v1 reads");
     assert_eq!(total, 4);
     drop(old);
+    // Revision 4's summaries follow the old writer's facts (they are kept by triggers):
+    // requests per day and agent, and the three clients' day (16 November: bit 15).
+    assert_eq!(
+        query::<i64>(&path, "SELECT sum(count) FROM daily_agents"),
+        4
+    );
+    assert_eq!(
+        query::<i64>(
+            &path,
+            "SELECT count(*) FROM yearly_clients WHERE year = 2026 AND m11 = 1 << 15"
+        ),
+        3
+    );
     // What the old writer could not know stays NULL...
     assert_eq!(ua_row(&path, CLAUDEBOT), (None, None));
     assert_eq!(kind(&path, "/new-page"), None);
