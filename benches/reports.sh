@@ -7,7 +7,8 @@
 #   BENCH_KEEP=1 benches/reports.sh # keep the log and the DB (path printed)
 #   BENCH_DIR=/tmp/honeybot-reports-bench.XXXX benches/reports.sh
 #                                   # re-measure the reports and GoAccess on a kept log and
-#                                   # DB (no generation, no import), e.g. after a query change
+#                                   # DB (no generation, no import; the DB is migrated to this
+#                                   # build's schema revision first), e.g. after a query change
 #
 # Steps: generate the log (benches/gen-busy-log.py), import it with `honeybot ingest`,
 # then time each report (JSON, default --limit 50) over the whole history and over the last
@@ -62,11 +63,19 @@ if [ -z "${BENCH_DIR:-}" ]; then
   echo "imported in $import_ms ms ($(( lines * 1000 / (import_ms + 1) )) lines/s); DB $(du -h "$db" | cut -f1)"
 else
   echo "re-using $log ($(wc -l < "$log") lines) and $db"
+  # A DB kept by an older build is brought to this build's schema revision first (reports
+  # open read-only and refuse an outdated file): open it as a writer with nothing to import.
+  : > "$work/empty.log"
+  t0=$(now)
+  "$bin" ingest --db "$db" --format json "$work/empty.log" > /dev/null
+  t1=$(now)
+  echo "opened as a writer (schema migrations, if any): $(ms "$t0" "$t1") ms"
 fi
 python3 - "$db" <<'PY'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-for t in ["daily_logs", "daily_agent_kinds", "daily_paths", "daily_client_probes", "ips", "user_agents", "paths"]:
+for t in ["daily_logs", "daily_agent_kinds", "daily_agents", "daily_paths", "daily_client_probes",
+          "yearly_clients", "ips", "user_agents", "paths"]:
     print(f"  {t:20} {c.execute(f'SELECT count(*) FROM {t}').fetchone()[0]:>10} rows")
 PY
 

@@ -8,8 +8,8 @@
 #   scripts/rollback-check.sh [OLD_REV]
 #   OLD_BIN=/path/to/old/honeybot scripts/rollback-check.sh   # a previous release already built
 #
-# Needs git, cargo and sqlite3. Builds OLD_REV in a temporary worktree (a minute or two with
-# a warm cargo cache). Not part of scripts/test.sh: tests/schema.rs runs the released v1
+# Needs git, cargo, sqlite3 and python3. Builds OLD_REV in a temporary worktree (a minute or
+# two with a warm cargo cache). Not part of scripts/test.sh: tests/schema.rs runs the released v1
 # migrate code in the test suite; this script is the end-to-end check with the real binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,10 +30,11 @@ if [ -n "${OLD_BIN:-}" ]; then
 else
   echo "==> building $old_rev" >&2
   git worktree add --detach "$work/old-src" "$old_rev" >&2
-  # Its own target directory: the workspace crates of both trees share names, and a
-  # shared one left this tree's build linking the old honeybot-logparse.
-  (cd "$work/old-src" && cargo build --release --locked -p honeybot --target-dir "$work/old-target" >&2)
-  cp "$work/old-target/release/honeybot" "$work/old"
+  # Its own target directory (kept between runs): the old workspace's crates have the same
+  # names and versions, and sharing this tree's target directory mixed their artifacts up.
+  old_target=$target/rollback-old
+  (cd "$work/old-src" && cargo build --release --locked -p honeybot --target-dir "$old_target" >&2)
+  cp "$old_target/release/honeybot" "$work/old"
 fi
 
 sample=$root/crates/honeybot/data/sample-access.log
@@ -66,4 +67,11 @@ check "report summaries hold every request" "$(q 'SELECT sum(count) FROM daily_a
 check "path summaries equal the facts" "$(q "SELECT count(*) FROM (SELECT status, date, path_id, sum(count) FROM daily_logs GROUP BY 1, 2, 3 EXCEPT SELECT status, date, path_id, count FROM daily_paths)")" 0
 check "probe summaries equal the facts" "$(q "SELECT count(*) FROM (SELECT d.date, d.ip_id, sum(d.count) FROM daily_logs d JOIN paths p ON p.id = d.path_id WHERE p.kind = 'probe' GROUP BY 1, 2 EXCEPT SELECT date, ip_id, count FROM daily_client_probes)")" 0
 check "monthly roll-ups equal the daily summaries" "$(q "SELECT (SELECT count(*) FROM (SELECT substr(date, 1, 7), ua_id, kind, status, sum(count), min(date), max(date) FROM daily_agent_kinds GROUP BY 1, 2, 3, 4 EXCEPT SELECT month, ua_id, kind, status, count, first_date, last_date FROM monthly_agent_kinds)) + (SELECT count(*) FROM (SELECT status, substr(date, 1, 7), path_id, sum(count), min(date), max(date) FROM daily_paths GROUP BY 1, 2, 3 EXCEPT SELECT status, month, path_id, count, first_date, last_date FROM monthly_paths))")" 0
+# Revision 4's summaries, kept by triggers through the previous release's writes too.
+check "requests per day and agent equal the facts" "$(q "SELECT count(*) FROM (SELECT date, ua_id, sum(count) FROM daily_logs GROUP BY 1, 2 EXCEPT SELECT date, ua_id, count FROM daily_agents)")" 0
+days=$(q "SELECT min(date) || ' ' || max(date) FROM daily_logs")
+since=$(q "SELECT date(min(date), '+1 day') FROM daily_logs"); until=$(q "SELECT date(max(date), '-1 day') FROM daily_logs")
+check "distinct clients of a window ($since..$until of $days) equal the facts" \
+  "$("$work/new" report summary --db "$db" --since "$since" --until "$until" --format json | python3 -c 'import json, sys; print(json.load(sys.stdin)["clients"])')" \
+  "$(q "SELECT count(DISTINCT ip_id) FROM daily_logs WHERE date BETWEEN '$since' AND '$until'")"
 exit $fail

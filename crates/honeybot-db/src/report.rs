@@ -5,6 +5,7 @@
 //! (`v_agents`, `v_ai`, `v_js`, ... over the whole history). Rows hold raw stored values:
 //! whoever prints them to a terminal escapes them.
 
+mod clients;
 mod rows;
 pub(crate) mod sql;
 pub(crate) mod summaries;
@@ -107,20 +108,9 @@ fn summary_inner(db: &HoneyDb, window: &Window, top: usize) -> rusqlite::Result<
     let clients: i64 = if window.since().is_none() && window.until().is_none() {
         conn.query_row("SELECT count(*) FROM ips", [], |r| r.get(0))?
     } else {
-        // Distinct addresses need the per-client facts: one index probe per address.
-        conn.query_row(
-            "SELECT count(*) FROM ips AS i WHERE EXISTS (SELECT 1 FROM daily_logs AS d \
-               WHERE d.ip_id = i.id AND d.date BETWEEN ?1 AND ?2)",
-            params![since, until],
-            |r| r.get(0),
-        )?
+        clients::distinct_clients(conn, window)?
     };
-    let paths_window = sql::PATHS_WINDOW;
-    let paths: i64 = conn.query_row(
-        &format!("SELECT count(DISTINCT path_id) FROM ({paths_window}) WHERE count <> 0"),
-        bind(),
-        |r| r.get(0),
-    )?;
+    let (paths, top_paths) = paths_in(conn, &split, top)?;
     let lines_malformed: i64 = conn.query_row(
         "SELECT coalesce((SELECT value FROM kv_store WHERE key = 'lines_malformed'), 0)",
         [],
@@ -171,25 +161,6 @@ fn summary_inner(db: &HoneyDb, window: &Window, top: usize) -> rusqlite::Result<
             requests,
         })
         .collect();
-    let top_paths = conn
-        .prepare(&format!(
-            "SELECT p.value, t.n FROM \
-               (SELECT path_id, sum(count) AS n FROM ({paths_window}) GROUP BY path_id \
-                HAVING n <> 0 ORDER BY n DESC, path_id LIMIT ?7) AS t \
-             JOIN paths AS p ON p.id = t.path_id ORDER BY t.n DESC, p.value"
-        ))?
-        .query_map(
-            params![
-                split[0], split[1], split[2], split[3], split[4], split[5], top as i64
-            ],
-            |r| {
-                Ok(PathCount {
-                    path: r.get(0)?,
-                    requests: r.get::<_, i64>(1)? as u64,
-                })
-            },
-        )?
-        .collect::<Result<_, _>>()?;
     Ok(Summary {
         requests: requests as u64,
         days,
@@ -197,11 +168,45 @@ fn summary_inner(db: &HoneyDb, window: &Window, top: usize) -> rusqlite::Result<
         last_date,
         clients: clients as u64,
         user_agents: user_agents as u64,
-        paths: paths as u64,
+        paths,
         status_mix,
         classes,
         top_paths,
         top_user_agents,
         lines_malformed: lines_malformed as u64,
     })
+}
+
+/// Distinct paths with requests in the window and the `top` most requested (ties: the
+/// lower path id is kept, equal counts are listed by path). One pass over the window's
+/// `(path, status)` rows, summed per path here: SQLite would sort them twice.
+fn paths_in(
+    conn: &rusqlite::Connection,
+    split: &[String; 6],
+    top: usize,
+) -> rusqlite::Result<(u64, Vec<PathCount>)> {
+    let mut per_path: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+    let mut stmt = conn.prepare_cached(sql::PATHS_WINDOW)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(split.iter()))?;
+    while let Some(r) = rows.next()? {
+        *per_path.entry(r.get(0)?).or_default() += r.get::<_, i64>(2)?;
+    }
+    let mut ranked: Vec<(i64, i64)> = per_path.into_iter().filter(|p| p.1 != 0).collect();
+    let paths = ranked.len() as u64;
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked.truncate(top);
+    let mut value = conn.prepare_cached("SELECT value FROM paths WHERE id = ?1")?;
+    let mut top_paths = Vec::with_capacity(ranked.len());
+    for (id, n) in ranked {
+        top_paths.push(PathCount {
+            path: value.query_row([id], |r| r.get(0))?,
+            requests: n.max(0) as u64,
+        });
+    }
+    top_paths.sort_by(|a, b| {
+        b.requests
+            .cmp(&a.requests)
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    Ok((paths, top_paths))
 }

@@ -113,6 +113,30 @@ WHEN NOT EXISTS (SELECT 1 FROM kv_store WHERE key = 'summaries_kept_by_commit') 
     UPDATE monthly_client_probes SET count = count + NEW.count - OLD.count
      WHERE month = substr(NEW.date, 1, 7) AND ip_id = NEW.ip_id;
 END;
+DROP TRIGGER daily_logs_clients_insert;
+CREATE TRIGGER daily_logs_clients_insert AFTER INSERT ON daily_logs
+WHEN NOT EXISTS (SELECT 1 FROM kv_store WHERE key = 'summaries_kept_by_commit')
+ AND NOT EXISTS (SELECT 1 FROM daily_logs WHERE date = NEW.date AND ip_id = NEW.ip_id
+                   AND (ua_id, path_id, status) <> (NEW.ua_id, NEW.path_id, NEW.status)) BEGIN
+    INSERT INTO yearly_clients (year, ip_id, m01, m02, m03, m04, m05, m06, m07, m08, m09, m10,
+                                m11, m12)
+    SELECT y, NEW.ip_id, (m = 1) * b, (m = 2) * b, (m = 3) * b, (m = 4) * b, (m = 5) * b,
+           (m = 6) * b, (m = 7) * b, (m = 8) * b, (m = 9) * b, (m = 10) * b, (m = 11) * b,
+           (m = 12) * b
+      FROM (SELECT CAST(substr(NEW.date, 1, 4) AS INTEGER) AS y,
+                   CAST(substr(NEW.date, 6, 2) AS INTEGER) AS m,
+                   1 << (CAST(substr(NEW.date, 9, 2) AS INTEGER) - 1) AS b)
+     WHERE true
+    ON CONFLICT (year, ip_id) DO UPDATE SET
+        m01 = m01 | excluded.m01, m02 = m02 | excluded.m02, m03 = m03 | excluded.m03,
+        m04 = m04 | excluded.m04, m05 = m05 | excluded.m05, m06 = m06 | excluded.m06,
+        m07 = m07 | excluded.m07, m08 = m08 | excluded.m08, m09 = m09 | excluded.m09,
+        m10 = m10 | excluded.m10, m11 = m11 | excluded.m11, m12 = m12 | excluded.m12
+     WHERE ((m01 & excluded.m01) | (m02 & excluded.m02) | (m03 & excluded.m03)
+          | (m04 & excluded.m04) | (m05 & excluded.m05) | (m06 & excluded.m06)
+          | (m07 & excluded.m07) | (m08 & excluded.m08) | (m09 & excluded.m09)
+          | (m10 & excluded.m10) | (m11 & excluded.m11) | (m12 & excluded.m12)) = 0;
+END;
 CREATE TRIGGER paths_kind_generation AFTER UPDATE OF kind ON paths
 WHEN OLD.kind IS NOT NEW.kind BEGIN
     INSERT INTO kv_store (key, value, updated_at)
@@ -246,8 +270,9 @@ fn month(day: &str) -> &str {
     &day[..7]
 }
 
-/// Adds the batch's facts to the six report summaries as the revision-3 triggers would
-/// have, one upsert per distinct key: the daily tables per (day, key), the monthly ones per
+/// Adds the batch's facts to the six report summaries of revision 3 and to revision 4's
+/// `yearly_clients` (`daily_agents` follows `daily_agent_kinds` through its triggers) as the
+/// triggers would have, one upsert per distinct key: the daily tables per (day, key), the monthly ones per
 /// (month, key) with the first and last day of the batch's requests in that month (the
 /// triggers widen `first_date`/`last_date` by the day of each new daily row; a daily row
 /// that already existed lies within them).
@@ -409,6 +434,53 @@ pub(crate) fn write(
             }
         }
     }
+
+    // yearly_clients (year, ip_id): the days each client made a request, one bit per day in
+    // the column of its month, OR-ed in (a row is only written when a bit is new).
+    let mut clients: Vec<((i64, i64), [i64; 12])> = facts
+        .iter()
+        .map(|f| {
+            let d = day(rank(f.date));
+            let field = |r: std::ops::Range<usize>| d[r].parse::<i64>().unwrap_or(1);
+            let (year, month, dom) = (field(0..4), field(5..7), field(8..10));
+            let mut bits = [0; 12];
+            bits[(month.clamp(1, 12) - 1) as usize] = 1 << (dom.clamp(1, 31) - 1);
+            ((year, f.ip), bits)
+        })
+        .collect();
+    clients.sort_unstable_by_key(|c| c.0);
+    clients.dedup_by(|next, kept| {
+        let same = next.0 == kept.0;
+        if same {
+            for (k, n) in kept.1.iter_mut().zip(next.1) {
+                *k |= n;
+            }
+        }
+        same
+    });
+    let months =
+        |f: &dyn Fn(usize) -> String, sep: &str| (1..=12).map(f).collect::<Vec<_>>().join(sep);
+    upsert::<_, 14>(
+        tx,
+        &format!(
+            "INSERT INTO yearly_clients (year, ip_id, {}) VALUES ",
+            months(&|m| format!("m{m:02}"), ", ")
+        ),
+        &format!(
+            "ON CONFLICT (year, ip_id) DO UPDATE SET {} WHERE ({}) <> 0",
+            months(&|m| format!("m{m:02} = m{m:02} | excluded.m{m:02}"), ", "),
+            months(&|m| format!("(excluded.m{m:02} & ~m{m:02})"), " | ")
+        ),
+        &clients,
+        |stmt, at, ((year, ip), bits)| {
+            stmt.raw_bind_parameter(at, year)?;
+            stmt.raw_bind_parameter(at + 1, ip)?;
+            for (i, b) in bits.iter().enumerate() {
+                stmt.raw_bind_parameter(at + 2 + i, b)?;
+            }
+            Ok(())
+        },
+    )?;
     Ok(())
 }
 
@@ -434,7 +506,8 @@ mod tests {
 
     #[test]
     fn revision_5_triggers_are_revision_3_s_with_only_the_flag_added() {
-        let v3 = triggers(crate::report::summaries::summaries_sql!());
+        let mut v3 = triggers(crate::report::summaries::summaries_sql!());
+        v3.extend(triggers(crate::report::summaries::summaries_v4_sql!()));
         let v5 = triggers(super::V5);
         let flag = "NOT EXISTS (SELECT 1 FROM kv_store WHERE key = 'summaries_kept_by_commit')";
         let mut replaced = 0;
@@ -453,8 +526,9 @@ mod tests {
             );
             replaced += 1;
         }
-        // Every trigger that adds to a summary; the delete triggers stay as they were.
-        assert_eq!(replaced, 10);
+        // Every trigger that adds to a summary from `daily_logs` or a daily summary; the
+        // delete triggers (and revision 4's roll-up to `daily_agents`) stay as they were.
+        assert_eq!(replaced, 11);
         assert_eq!(
             v3.keys().filter(|n| !v5.contains_key(*n)).count(),
             v3.len() - replaced
@@ -462,7 +536,9 @@ mod tests {
         assert!(
             v3.keys()
                 .filter(|n| !v5.contains_key(*n))
-                .all(|n| n.ends_with("_delete") || n == "paths_kind_summaries_stale")
+                .all(|n| n.ends_with("_delete")
+                    || n.starts_with("daily_agent_kinds_agents_")
+                    || n == "paths_kind_summaries_stale")
         );
     }
 }

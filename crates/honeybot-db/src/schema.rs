@@ -64,6 +64,15 @@ pub(crate) const REVISIONS: &[Revision] = &[
         compat: 1,
         sql: V3,
     },
+    // 4: two more report summaries (report/summaries.rs: `daily_agents` for `trends`,
+    // `yearly_clients` for the distinct clients of a window), backfilled here, and the views
+    // `v_trends` and `v_accepts` in the reports' new shapes. Additive: the triggers keep the
+    // new tables whichever release writes.
+    Revision {
+        revision: 4,
+        compat: 1,
+        sql: V4,
+    },
     // 5: the summary triggers on `daily_logs` stand aside for a commit that writes the
     // summaries itself, once per batch (see rollup.rs); kind changes are counted. Additive:
     // every other writer, the revision-1 program included, still fires the triggers.
@@ -80,6 +89,10 @@ const V3: &str = concat!(
     crate::report::sql::views_sql!()
 );
 
+const V4: &str = concat!(
+    crate::report::summaries::summaries_v4_sql!(),
+    crate::report::sql::views_v4_sql!()
+);
 /// Tables every HoneyDB file has since revision 1: how a file without an application id is
 /// recognised.
 pub(crate) const V1_TABLES: &[&str] = &[
@@ -324,4 +337,116 @@ pub(crate) fn migrate(tx: &rusqlite::Transaction<'_>) -> Result<i64, MigrateErro
         tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}"))?;
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file at revision 3 (this build's first three steps, as released), with facts the
+    /// previous release wrote: the revision-3 triggers kept its summaries.
+    fn revision_3_file() -> Connection {
+        let mut conn = Connection::open_in_memory().expect("open");
+        let tx = conn.transaction().expect("tx");
+        for step in &REVISIONS[..3] {
+            tx.execute_batch(step.sql).expect("step");
+        }
+        // Recorded as a writer of revision 3 leaves it (its summaries rebuilt: not stale).
+        tx.execute_batch(
+            "INSERT INTO schema_revisions VALUES (1, 1, '2026-12-01T00:00:00Z', 'earlier release'),
+               (2, 1, '2026-12-01T00:00:00Z', 'earlier release'),
+               (3, 1, '2026-12-01T00:00:00Z', 'earlier release');
+             PRAGMA user_version = 1;
+             DELETE FROM kv_store;
+             INSERT INTO ips VALUES (1, '192.0.2.1', 0), (2, '192.0.2.2', 0);
+             INSERT INTO user_agents (id, value, first_seen, class) VALUES
+               (1, 'curl/8', 0, 'script'), (2, 'GPTBot', 0, 'ai-crawler');
+             INSERT INTO paths (id, value, first_seen, kind) VALUES (1, '/', 0, 'page'),
+               (2, '/.env', 0, 'probe');
+             INSERT INTO daily_logs VALUES
+               ('2025-12-31', 1, 1, 1, 200, 2), ('2026-01-01', 1, 1, 1, 200, 1),
+               ('2026-01-01', 1, 2, 2, 404, 4), ('2026-01-01', 2, 2, 1, 200, 3),
+               ('2026-02-28', 2, 1, 1, 200, 1), ('2026-03-31', 2, 2, 1, 200, 5);",
+        )
+        .expect("revision-3 data");
+        tx.commit().expect("commit");
+        assert_eq!(revision(&conn).expect("revision"), 3);
+        conn
+    }
+
+    fn rows(conn: &Connection, sql: &str) -> Vec<String> {
+        conn.prepare(sql)
+            .expect(sql)
+            .query_map([], |r| r.get(0))
+            .expect(sql)
+            .collect::<Result<_, _>>()
+            .expect(sql)
+    }
+
+    #[test]
+    fn revision_4_backfills_its_summaries_from_a_revision_3_file_and_keeps_them() {
+        let mut conn = revision_3_file();
+        let tx = conn.transaction().expect("tx");
+        assert_eq!(migrate(&tx).expect("migrate"), 3);
+        tx.commit().expect("commit");
+        assert_eq!(revision(&conn).expect("revision"), SCHEMA_REVISION);
+        let agents = "SELECT date || ' ' || ua_id || ' ' || count FROM daily_agents ORDER BY 1";
+        assert_eq!(
+            rows(&conn, agents),
+            [
+                "2025-12-31 1 2",
+                "2026-01-01 1 1",
+                "2026-01-01 2 7",
+                "2026-02-28 1 1",
+                "2026-03-31 2 5"
+            ]
+        );
+        let clients = "SELECT year || ' ' || ip_id || ' ' || m01 || ' ' || m02 || ' ' || m03 \
+                       || ' ' || m12 FROM yearly_clients ORDER BY 1";
+        // Bit d-1 = day d: 31 December is 1 << 30, 28 February 1 << 27.
+        assert_eq!(
+            rows(&conn, clients),
+            [
+                "2025 1 0 0 0 1073741824",
+                "2026 1 1 0 0 0",
+                "2026 2 1 134217728 1073741824 0"
+            ]
+        );
+        // The triggers keep them from now on, whichever release writes.
+        conn.execute_batch(
+            "INSERT INTO daily_logs VALUES ('2026-02-01', 1, 1, 1, 200, 1);
+             UPDATE daily_logs SET count = count + 10 WHERE date = '2026-01-01' AND ip_id = 2;
+             DELETE FROM daily_logs WHERE date = '2026-03-31';",
+        )
+        .expect("writes");
+        // (The revision-3 triggers keep daily_agent_kinds; daily_agents follows it.)
+        assert_eq!(
+            rows(&conn, agents),
+            [
+                "2025-12-31 1 2",
+                "2026-01-01 1 1",
+                "2026-01-01 2 17",
+                "2026-02-01 1 1",
+                "2026-02-28 1 1",
+                "2026-03-31 2 0"
+            ]
+        );
+        assert_eq!(
+            rows(&conn, clients),
+            [
+                "2025 1 0 0 0 1073741824",
+                "2026 1 1 1 0 0",
+                "2026 2 1 134217728 0 0"
+            ]
+        );
+        // The views of revision 4 answer.
+        let trends: i64 = conn
+            .query_row("SELECT sum(hits) FROM v_trends", [], |r| r.get(0))
+            .expect("v_trends");
+        assert_eq!(trends, 22);
+        let accepts: i64 = conn
+            .query_row("SELECT count(*) FROM v_accepts", [], |r| r.get(0))
+            .expect("v_accepts");
+        assert_eq!(accepts, 0);
+    }
 }

@@ -377,9 +377,63 @@ fn summaries_match_facts(db: &HoneyDb) {
         ),
         0
     );
+    // Revision 4: requests per day and agent, and each client's days as month bit masks.
+    assert_eq!(
+        diff(
+            "SELECT count(*) FROM (SELECT date, ua_id, sum(count) FROM daily_logs GROUP BY 1, 2 \
+             EXCEPT SELECT date, ua_id, count FROM daily_agents)"
+        ),
+        0
+    );
+    assert_eq!(
+        diff(
+            "SELECT count(*) FROM (SELECT date, ua_id, count FROM daily_agents WHERE count <> 0 \
+             EXCEPT SELECT date, ua_id, sum(count) FROM daily_logs GROUP BY 1, 2)"
+        ),
+        0
+    );
+    assert_eq!(client_days_from_masks(db), client_days_from_facts(db));
     let totals = |t: &str| diff(&format!("SELECT coalesce(sum(count), 0) FROM {t}"));
     assert_eq!(totals("daily_logs"), totals("daily_agent_kinds"));
     assert_eq!(totals("daily_logs"), totals("daily_paths"));
+    assert_eq!(totals("daily_logs"), totals("daily_agents"));
+}
+
+/// `(client, date)` of every day a client made a request, from the facts.
+fn client_days_from_facts(db: &HoneyDb) -> Vec<(i64, String)> {
+    db.connection()
+        .prepare("SELECT DISTINCT ip_id, date FROM daily_logs ORDER BY 1, 2")
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+/// The same, decoded from `yearly_clients` (bit `d - 1` of column `mMM` = day `d`).
+fn client_days_from_masks(db: &HoneyDb) -> Vec<(i64, String)> {
+    let mut stmt = db
+        .connection()
+        .prepare(
+            "SELECT ip_id, year, m01, m02, m03, m04, m05, m06, m07, m08, m09, m10, m11, m12 \
+             FROM yearly_clients",
+        )
+        .expect("prepare");
+    let mut days = Vec::new();
+    let mut rows = stmt.query([]).expect("query");
+    while let Some(r) = rows.next().expect("row") {
+        let (ip, year): (i64, i64) = (r.get(0).expect("ip"), r.get(1).expect("year"));
+        for month in 1..=12_usize {
+            let mask: i64 = r.get(1 + month).expect("mask");
+            for day in 1..=31 {
+                if mask & (1 << (day - 1)) != 0 {
+                    days.push((ip, format!("{year:04}-{month:02}-{day:02}")));
+                }
+            }
+        }
+    }
+    days.sort();
+    days
 }
 
 #[test]
@@ -634,4 +688,93 @@ fn monthly_match_daily(db: &HoneyDb) {
         )
         .expect("diff");
     assert_eq!(diff, 0);
+}
+
+/// Clients on scattered days from 2025-12-30 to 2027-01-02: month ends, leap day, the turn
+/// of both years.
+fn clients_log() -> String {
+    let days = [
+        "30/Dec/2025",
+        "31/Dec/2025",
+        "01/Jan/2026",
+        "31/Jan/2026",
+        "01/Feb/2026",
+        "28/Feb/2026",
+        "15/Jun/2026",
+        "30/Nov/2026",
+        "01/Dec/2026",
+        "31/Dec/2026",
+        "01/Jan/2027",
+        "02/Jan/2027",
+    ];
+    let mut log = String::new();
+    for (n, day) in days.iter().enumerate() {
+        // Client k comes on the days whose index is a multiple of k (client 1 every day).
+        for k in 1..=7 {
+            if n % k == 0 {
+                for _ in 0..(1 + n % 2) {
+                    log += &format!(
+                        "192.0.2.{k} - - [{day}:12:00:00 +0000] \"GET /p{n} HTTP/1.1\" 200 1 \"-\" \"{FIREFOX}\"\n"
+                    );
+                }
+            }
+        }
+    }
+    log
+}
+
+#[test]
+fn distinct_clients_of_any_window_equal_the_facts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("honeybot.db");
+    let mut options = ImportOptions::new("clients.log");
+    options.batch_lines = 5;
+    import_into(&path, &clients_log(), &options);
+    let db = HoneyDb::open_read_only(&path, &DbOptions::default()).expect("open");
+    summaries_match_facts(&db);
+    let dates = [
+        "2025-12-01",
+        "2025-12-30",
+        "2025-12-31",
+        "2026-01-01",
+        "2026-01-02",
+        "2026-01-31",
+        "2026-02-01",
+        "2026-02-28",
+        "2026-03-01",
+        "2026-06-15",
+        "2026-11-30",
+        "2026-12-01",
+        "2026-12-31",
+        "2027-01-01",
+        "2027-01-02",
+        "2027-03-01",
+    ];
+    let facts = |since: Option<&str>, until: Option<&str>| -> u64 {
+        db.connection()
+            .query_row(
+                "SELECT count(DISTINCT ip_id) FROM daily_logs \
+                 WHERE date >= coalesce(?1, '') AND date <= coalesce(?2, '9')",
+                rusqlite::params![since, until],
+                |r| r.get::<_, i64>(0),
+            )
+            .expect("facts") as u64
+    };
+    let mut checked = 0;
+    for (i, since) in dates.iter().enumerate() {
+        for until in &dates[i..] {
+            let w = window(Some(since), Some(until));
+            let got = report::summary_in(&db, &w, 1).expect("summary").clients;
+            assert_eq!(got, facts(Some(since), Some(until)), "{since}..{until}");
+            checked += 1;
+        }
+        let open_end = report::summary_in(&db, &window(Some(since), None), 1).expect("summary");
+        assert_eq!(open_end.clients, facts(Some(since), None), "{since}..");
+        let open_start = report::summary_in(&db, &window(None, Some(since)), 1).expect("summary");
+        assert_eq!(open_start.clients, facts(None, Some(since)), "..{since}");
+    }
+    assert_eq!(checked, dates.len() * (dates.len() + 1) / 2);
+    // The windows differ: all seven clients, or only those of 31 January (day 3: 1 and 3).
+    assert_eq!(facts(None, None), 7);
+    assert_eq!(facts(Some("2026-01-02"), Some("2026-01-31")), 2);
 }

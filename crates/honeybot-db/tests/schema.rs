@@ -172,6 +172,19 @@ fn previous_release_runs_on_a_migrated_database_and_the_next_writer_classifies_i
         .expect("v1 reads");
     assert_eq!(total, 4);
     drop(old);
+    // Revision 4's summaries follow the old writer's facts (they are kept by triggers):
+    // requests per day and agent, and the three clients' day (16 November: bit 15).
+    assert_eq!(
+        query::<i64>(&path, "SELECT sum(count) FROM daily_agents"),
+        4
+    );
+    assert_eq!(
+        query::<i64>(
+            &path,
+            "SELECT count(*) FROM yearly_clients WHERE year = 2026 AND m11 = 1 << 15"
+        ),
+        3
+    );
     // What the old writer could not know stays NULL...
     assert_eq!(ua_row(&path, CLAUDEBOT), (None, None));
     assert_eq!(kind(&path, "/new-page"), None);
@@ -536,8 +549,8 @@ fn a_changed_table_reclassifies_stored_agents_on_the_next_open() {
     assert_eq!(kind(&path, "/").as_deref(), Some("trap"));
 }
 
-/// Rows where a report summary differs from the sums of the facts (revision 3's contract),
-/// over all six summary tables; 0 when they agree. Zero-count rows left by deletions are
+/// Rows where a report summary differs from the sums of the facts (the contract of
+/// revisions 3 and 4), over all eight summary tables; 0 when they agree. Zero-count rows left by deletions are
 /// ignored, as the reports ignore them.
 fn summaries_disagree(path: &Path) -> i64 {
     let both_ways = |facts: &str, summary: &str| {
@@ -575,6 +588,28 @@ fn summaries_disagree(path: &Path) -> i64 {
             "SELECT substr(date, 1, 7), ip_id, sum(count), min(date), max(date) \
              FROM daily_client_probes GROUP BY 1, 2",
             "SELECT month, ip_id, count, first_date, last_date FROM monthly_client_probes",
+        ),
+        // Revision 4's days per client, one bit per day in its month's column.
+        both_ways(
+            "SELECT CAST(substr(date, 1, 4) AS INTEGER), ip_id, CAST(substr(date, 6, 2) AS INTEGER), \
+             sum(DISTINCT 1 << (CAST(substr(date, 9, 2) AS INTEGER) - 1)) FROM daily_logs \
+             GROUP BY 1, 2, 3",
+            "SELECT * FROM (SELECT year, ip_id, 1, m01 FROM yearly_clients WHERE m01 <> 0 UNION ALL \
+             SELECT year, ip_id, 2, m02 FROM yearly_clients WHERE m02 <> 0 UNION ALL \
+             SELECT year, ip_id, 3, m03 FROM yearly_clients WHERE m03 <> 0 UNION ALL \
+             SELECT year, ip_id, 4, m04 FROM yearly_clients WHERE m04 <> 0 UNION ALL \
+             SELECT year, ip_id, 5, m05 FROM yearly_clients WHERE m05 <> 0 UNION ALL \
+             SELECT year, ip_id, 6, m06 FROM yearly_clients WHERE m06 <> 0 UNION ALL \
+             SELECT year, ip_id, 7, m07 FROM yearly_clients WHERE m07 <> 0 UNION ALL \
+             SELECT year, ip_id, 8, m08 FROM yearly_clients WHERE m08 <> 0 UNION ALL \
+             SELECT year, ip_id, 9, m09 FROM yearly_clients WHERE m09 <> 0 UNION ALL \
+             SELECT year, ip_id, 10, m10 FROM yearly_clients WHERE m10 <> 0 UNION ALL \
+             SELECT year, ip_id, 11, m11 FROM yearly_clients WHERE m11 <> 0 UNION ALL \
+             SELECT year, ip_id, 12, m12 FROM yearly_clients WHERE m12 <> 0)",
+        ),
+        both_ways(
+            "SELECT date, ua_id, sum(count) FROM daily_logs GROUP BY 1, 2",
+            "SELECT date, ua_id, count FROM daily_agents WHERE count <> 0",
         ),
     ];
     checks.iter().map(|sql| query::<i64>(path, sql)).sum()

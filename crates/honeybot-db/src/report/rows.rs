@@ -1,5 +1,7 @@
 //! The per-row reports: agents, ai, js, markdown, robots, 404, hostile, new, trends.
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, Row, params};
 
 use super::Window;
@@ -380,6 +382,86 @@ pub fn not_found(
     })
 }
 
+/// Probe requests of one client in a window.
+struct Probes {
+    /// A sum of counts (a row of a deleted fact may hold a negative correction).
+    hits: i64,
+    first_date: String,
+    last_date: String,
+}
+
+/// The clients with the most probe requests in the window (at most `limit`, ties by
+/// address), most first: `(ip_id, row)` with the probe counts and dates filled in.
+fn probing_clients(
+    conn: &Connection,
+    window: &Window,
+    limit: Option<usize>,
+) -> rusqlite::Result<Vec<(i64, HostileRow)>> {
+    let split = window.month_split();
+    let mut per_client: HashMap<i64, Probes> = HashMap::new();
+    let mut stmt = conn.prepare_cached(sql::PROBES_WINDOW)?;
+    let mut q = stmt.query(rusqlite::params_from_iter(split.iter()))?;
+    while let Some(r) = q.next()? {
+        let n = r.get::<_, i64>(1)?;
+        let (first, last) = (r.get_ref(2)?.as_str()?, r.get_ref(3)?.as_str()?);
+        match per_client.entry(r.get(0)?) {
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                let p = e.get_mut();
+                p.hits += n;
+                if first < p.first_date.as_str() {
+                    p.first_date = first.to_owned();
+                }
+                if last > p.last_date.as_str() {
+                    p.last_date = last.to_owned();
+                }
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(Probes {
+                    hits: n,
+                    first_date: first.to_owned(),
+                    last_date: last.to_owned(),
+                });
+            }
+        }
+    }
+    let mut ranked: Vec<(i64, Probes)> =
+        per_client.into_iter().filter(|(_, p)| p.hits > 0).collect();
+    ranked.sort_by_key(|c| std::cmp::Reverse(c.1.hits));
+    // Keep every client tied with the last one listed: the address breaks ties.
+    if let Some(n) = limit {
+        if let Some(cut) = ranked.get(n.saturating_sub(1)).map(|c| c.1.hits) {
+            ranked.retain(|c| c.1.hits >= cut);
+        }
+        if n == 0 {
+            ranked.clear();
+        }
+    }
+    let mut value = conn.prepare_cached("SELECT value FROM ips WHERE id = ?1")?;
+    let mut clients = Vec::with_capacity(ranked.len());
+    for (ip_id, p) in ranked {
+        clients.push((
+            ip_id,
+            HostileRow {
+                client: value.query_row([ip_id], |r| r.get(0))?,
+                hits: 0,
+                probe_hits: p.hits as u64,
+                other_hits: 0,
+                user_agents: Vec::new(),
+                probe_paths: Vec::new(),
+                other_paths: Vec::new(),
+                first_date: p.first_date,
+                last_date: p.last_date,
+            },
+        ));
+    }
+    clients.sort_by(|a, b| {
+        b.1.probe_hits
+            .cmp(&a.1.probe_hits)
+            .then_with(|| a.1.client.cmp(&b.1.client))
+    });
+    Ok(take(clients, limit))
+}
+
 /// Clients that asked for exploit-probe paths, most probes first, with their user agents
 /// and what else they asked for.
 pub fn hostile(
@@ -389,49 +471,44 @@ pub fn hostile(
 ) -> Result<Vec<HostileRow>, DbError> {
     run(db, |conn| {
         let (since, until) = window.bounds();
-        let limit_sql = limit.map_or(-1, |n| n as i64);
-        let s = window.month_split();
-        let clients: Vec<(i64, HostileRow)> = conn
-            .prepare_cached(sql::HOSTILE)?
-            .query_map(
-                params![s[0], s[1], s[2], s[3], s[4], s[5], limit_sql],
-                |r| {
-                    Ok((
-                        r.get(4)?,
-                        HostileRow {
-                            client: r.get(0)?,
-                            hits: 0,
-                            probe_hits: count(r, 1)?,
-                            other_hits: 0,
-                            user_agents: Vec::new(),
-                            probe_paths: Vec::new(),
-                            other_paths: Vec::new(),
-                            first_date: r.get(2)?,
-                            last_date: r.get(3)?,
-                        },
-                    ))
-                },
-            )?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut paths = conn.prepare_cached(
-            "SELECT p.value, coalesce(p.kind = 'probe', 0), sum(d.count) AS n \
-             FROM daily_logs d JOIN paths p ON p.id = d.path_id \
-             WHERE d.ip_id = ?3 AND d.date BETWEEN ?1 AND ?2 \
-             GROUP BY d.path_id ORDER BY n DESC, p.value",
+        let clients = probing_clients(conn, window, limit)?;
+        // One pass over each listed client's facts (`daily_logs_ip (ip_id, date)`; every
+        // row costs a seek into the fact table for its count), grouped by path and agent;
+        // paths and agents are looked up once each.
+        let mut facts = conn.prepare_cached(
+            "SELECT path_id, ua_id, sum(count) FROM daily_logs \
+             WHERE ip_id = ?3 AND date BETWEEN ?1 AND ?2 GROUP BY path_id, ua_id",
         )?;
-        let mut agents = conn.prepare_cached(
-            "SELECT u.value, sum(d.count) AS n \
-             FROM daily_logs d JOIN user_agents u ON u.id = d.ua_id \
-             WHERE d.ip_id = ?3 AND d.date BETWEEN ?1 AND ?2 \
-             GROUP BY d.ua_id ORDER BY n DESC, u.value LIMIT 3",
-        )?;
+        let mut path_stmt = conn.prepare_cached("SELECT value, kind FROM paths WHERE id = ?1")?;
+        let mut agent_stmt = conn.prepare_cached("SELECT value FROM user_agents WHERE id = ?1")?;
+        let mut path_cache: HashMap<i64, (String, bool)> = HashMap::new();
+        let mut agent_cache: HashMap<i64, String> = HashMap::new();
         let mut rows = Vec::with_capacity(clients.len());
         for (ip_id, mut row) in clients {
-            let mut q = paths.query(params![since, until, ip_id])?;
+            let mut by_path: HashMap<i64, u64> = HashMap::new();
+            let mut by_agent: HashMap<i64, u64> = HashMap::new();
+            let mut q = facts.query(params![since, until, ip_id])?;
             while let Some(r) = q.next()? {
                 let n = count(r, 2)?;
+                *by_path.entry(r.get(0)?).or_default() += n;
+                *by_agent.entry(r.get(1)?).or_default() += n;
+            }
+            let mut paths: Vec<(u64, &str, bool)> = Vec::with_capacity(by_path.len());
+            for &id in by_path.keys() {
+                if let std::collections::hash_map::Entry::Vacant(e) = path_cache.entry(id) {
+                    let (value, kind): (String, Option<String>) =
+                        path_stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    e.insert((value, kind.as_deref() == Some("probe")));
+                }
+            }
+            for (id, n) in by_path {
+                let (value, probe) = &path_cache[&id];
+                paths.push((n, value, *probe));
+            }
+            // Most requested first, then by path (as the report always listed them).
+            paths.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+            for (n, value, probe) in paths {
                 row.hits += n;
-                let probe = r.get::<_, bool>(1)?;
                 if !probe {
                     row.other_hits += n;
                 }
@@ -441,12 +518,20 @@ pub fn hostile(
                     &mut row.other_paths
                 };
                 if list.len() < 5 {
-                    list.push(r.get(0)?);
+                    list.push(value.to_owned());
                 }
             }
-            row.user_agents = agents
-                .query_map(params![since, until, ip_id], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+            let mut agents: Vec<(u64, &str)> = Vec::with_capacity(by_agent.len());
+            for &id in by_agent.keys() {
+                if let std::collections::hash_map::Entry::Vacant(e) = agent_cache.entry(id) {
+                    e.insert(agent_stmt.query_row([id], |r| r.get(0))?);
+                }
+            }
+            for (id, n) in by_agent {
+                agents.push((n, &agent_cache[&id]));
+            }
+            agents.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+            row.user_agents = agents.iter().take(3).map(|a| a.1.to_owned()).collect();
             rows.push(row);
         }
         Ok(rows)
@@ -498,18 +583,68 @@ pub fn new(db: &HoneyDb, window: &Window, limit: Option<usize>) -> Result<Vec<Ne
     })
 }
 
-/// Requests per day and user-agent class, oldest day first.
+/// Requests per day and user-agent class, oldest day first (classes by name).
 pub fn trends(db: &HoneyDb, window: &Window) -> Result<Vec<TrendRow>, DbError> {
     run(db, |conn| {
         let (since, until) = window.bounds();
-        conn.prepare_cached(sql::TRENDS)?
-            .query_map(params![since, until], |r| {
-                Ok(TrendRow {
-                    date: r.get(0)?,
-                    class: r.get(1)?,
-                    hits: count(r, 2)?,
-                })
-            })?
-            .collect()
+        // Agents are few beside their (day, agent) rows: each agent's class is looked up
+        // once, and the rows of one day are summed per class before the next day starts.
+        let mut class_of = conn.prepare_cached(
+            "SELECT coalesce(class, 'unclassified') FROM user_agents WHERE id = ?1",
+        )?;
+        let mut class_index: HashMap<i64, usize> = HashMap::new();
+        let mut classes: Vec<String> = Vec::new();
+        let mut day: Option<String> = None;
+        let mut hits: Vec<i64> = Vec::new();
+        let mut out = Vec::new();
+        let flush =
+            |day: &str, hits: &mut Vec<i64>, classes: &[String], out: &mut Vec<TrendRow>| {
+                let mut rows: Vec<TrendRow> = hits
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| **n != 0)
+                    .map(|(i, n)| TrendRow {
+                        date: day.to_owned(),
+                        class: classes[i].clone(),
+                        hits: (*n).max(0) as u64,
+                    })
+                    .collect();
+                rows.sort_by(|a, b| a.class.cmp(&b.class));
+                out.extend(rows);
+                hits.iter_mut().for_each(|n| *n = 0);
+            };
+        let mut stmt = conn.prepare_cached(sql::TRENDS)?;
+        let mut q = stmt.query(params![since, until])?;
+        while let Some(r) = q.next()? {
+            let date = r.get_ref(0)?.as_str()?;
+            if day.as_deref() != Some(date) {
+                if let Some(d) = &day {
+                    flush(d, &mut hits, &classes, &mut out);
+                }
+                day = Some(date.to_owned());
+            }
+            let ua_id: i64 = r.get(1)?;
+            let index = match class_index.get(&ua_id) {
+                Some(&i) => i,
+                None => {
+                    let class: String = class_of.query_row([ua_id], |r| r.get(0))?;
+                    let i = match classes.iter().position(|c| *c == class) {
+                        Some(i) => i,
+                        None => {
+                            classes.push(class);
+                            hits.push(0);
+                            classes.len() - 1
+                        }
+                    };
+                    class_index.insert(ua_id, i);
+                    i
+                }
+            };
+            hits[index] += r.get::<_, i64>(2)?;
+        }
+        if let Some(d) = &day {
+            flush(d, &mut hits, &classes, &mut out);
+        }
+        Ok(out)
     })
 }
