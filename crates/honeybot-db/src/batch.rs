@@ -88,6 +88,9 @@ pub struct Batch {
     pub(crate) recent: VecDeque<RecentRow>,
     pub(crate) recent_cap: usize,
     pub(crate) methods: Interner,
+    /// Whether the commit leaves this batch's ring rows to the handle's next commit that
+    /// writes the ring (see [`Batch::leave_ring_for_later`]).
+    pub(crate) ring_later: bool,
     /// Requests for this path with a query are counted under the bare path.
     beacon: Box<[u8]>,
 }
@@ -108,6 +111,7 @@ impl Batch {
         Self {
             recent: VecDeque::new(),
             recent_cap: options.recent_requests,
+            ring_later: false,
             methods: Interner::default(),
             beacon: options.trap.beacon.as_bytes().into(),
             time_zone: options.time_zone,
@@ -184,6 +188,15 @@ impl Batch {
             *self.accept_facts.entry((date, ua, a, md)).or_insert(0) += 1;
         }
         self.lines_parsed += 1;
+    }
+
+    /// Lets the commit of this batch leave its `recent_requests` rows to the next commit of
+    /// the same handle that writes the ring (they are kept in memory, at most the ring's
+    /// size): a bulk import writes the ring at most about once a second instead of at
+    /// every batch. Rows left for later are lost if no later commit writes the ring (the
+    /// counts are not affected).
+    pub fn leave_ring_for_later(&mut self) {
+        self.ring_later = true;
     }
 
     /// Counts one line the parser rejected.

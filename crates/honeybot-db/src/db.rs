@@ -9,6 +9,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, pa
 use crate::batch::{Batch, Interner, Map};
 use crate::classify::{Classifier, TrapPaths, path_kind};
 use crate::identity::FileIdentity;
+use crate::rollup::{self, KindCode, Kinds};
 use crate::schema::{self, MigrateError};
 use crate::timefmt::{DateKey, date_text};
 use crate::{DbError, DbOptions, IpMode, SCHEMA_VERSION};
@@ -113,7 +114,11 @@ struct DimSql {
 macro_rules! dim_sql {
     ($table:literal) => {
         DimSql {
-            find: concat!("SELECT id, first_seen FROM ", $table, " WHERE value = ?1"),
+            find: concat!(
+                "SELECT id, first_seen, NULL FROM ",
+                $table,
+                " WHERE value = ?1"
+            ),
             insert: concat!(
                 "INSERT INTO ",
                 $table,
@@ -134,8 +139,9 @@ const USER_AGENTS: DimSql = DimSql {
              VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (value) DO NOTHING",
     ..dim_sql!("user_agents")
 };
-/// New paths are stored with their kind.
+/// New paths are stored with their kind; the summaries need the kind of known ones.
 const PATHS: DimSql = DimSql {
+    find: "SELECT id, first_seen, kind FROM paths WHERE value = ?1",
     insert: "INSERT INTO paths (value, first_seen, kind) VALUES (?1, ?2, ?3) \
              ON CONFLICT (value) DO NOTHING",
     ..dim_sql!("paths")
@@ -158,23 +164,21 @@ static UPSERT_FACTS_MULTI: std::sync::LazyLock<String> = std::sync::LazyLock::ne
     )
 });
 
-const UPSERT_REFERRER_FACT: &str = "INSERT INTO daily_referrers (date, path_id, referrer_id, count) \
-     VALUES (?1, ?2, ?3, ?4) \
-     ON CONFLICT (date, path_id, referrer_id) DO UPDATE SET count = count + excluded.count";
 const UPSERT_ACCEPT_FACT: &str = "INSERT INTO daily_accepts (date, ua_id, accept_id, markdown_served, count) \
      VALUES (?1, ?2, ?3, ?4, ?5) \
      ON CONFLICT (date, ua_id, accept_id, markdown_served) DO UPDATE SET count = count + excluded.count";
-const INSERT_RECENT: &str = "INSERT INTO recent_requests \
-     (ts, ip, ua_id, path_id, method, status, bytes, referrer) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+/// One ring row: the client and referrer texts are read from their rows by id.
+const RECENT_ROW: &str = "(?, (SELECT value FROM ips WHERE id = ?), ?, ?, ?, ?, ?, \
+     (SELECT value FROM referrers WHERE id = ?))";
+const INSERT_RECENT_HEAD: &str = "INSERT INTO recent_requests \
+     (ts, ip, ua_id, path_id, method, status, bytes, referrer) VALUES ";
 /// Ring rows per multi-row insert (8 parameters each).
 const RECENT_PER_STATEMENT: usize = 64;
+static INSERT_RECENT: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{INSERT_RECENT_HEAD}{RECENT_ROW}"));
 static INSERT_RECENT_MULTI: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; RECENT_PER_STATEMENT].join(", ");
-    format!(
-        "INSERT INTO recent_requests (ts, ip, ua_id, path_id, method, status, bytes, referrer) \
-         VALUES {rows}"
-    )
+    let rows = vec![RECENT_ROW; RECENT_PER_STATEMENT].join(", ");
+    format!("{INSERT_RECENT_HEAD}{rows}")
 });
 /// Keeps the newest `?1` rows (ids only grow: `AUTOINCREMENT`).
 const TRIM_RECENT: &str = "DELETE FROM recent_requests \
@@ -184,33 +188,47 @@ const TRIM_RECENT: &str = "DELETE FROM recent_requests \
 const AGENTS_FINGERPRINT: &str = "agents_fingerprint";
 const PATH_KINDS_FINGERPRINT: &str = "path_kinds_fingerprint";
 
+/// Sets a flag in `kv_store` (deleted again before the transaction commits).
+const SET_FLAG: &str = "INSERT INTO kv_store (key, value, updated_at) VALUES (?1, 1, '') \
+     ON CONFLICT (key) DO NOTHING";
+
 const ADD_COUNTER: &str = "INSERT INTO kv_store (key, value, updated_at) \
      VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) \
      ON CONFLICT (key) DO UPDATE SET value = value + excluded.value, updated_at = excluded.updated_at";
 
-/// Bounded map from stored dimension value to (row id, an upper bound of its stored
-/// `first_seen` as Unix time). Two generations: when the young one is full it becomes the
-/// old one and the previous old one is dropped, so memory stays flat and hot values stay.
+/// What the writer knows of one stored dimension value.
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    id: i64,
+    /// An upper bound of its stored `first_seen` (Unix time).
+    seen: i64,
+    /// Its stored kind (paths only).
+    kind: KindCode,
+}
+
+/// Bounded map from stored dimension value to what is known of its row. Two generations:
+/// when the young one is full it becomes the old one and the previous old one is dropped,
+/// so memory stays flat and hot values stay.
 #[derive(Debug, Default)]
 struct IdCache {
-    young: Map<Box<str>, (i64, i64)>,
-    old: Map<Box<str>, (i64, i64)>,
+    young: Map<Box<str>, Known>,
+    old: Map<Box<str>, Known>,
 }
 
 impl IdCache {
-    /// `(id, first_seen bound, whether it is in the young generation)`.
-    fn get(&self, value: &str) -> Option<(i64, i64, bool)> {
+    /// The entry, and whether it is in the young generation.
+    fn get(&self, value: &str) -> Option<(Known, bool)> {
         match self.young.get(value) {
-            Some(&(id, seen)) => Some((id, seen, true)),
-            None => self.old.get(value).map(|&(id, seen)| (id, seen, false)),
+            Some(&known) => Some((known, true)),
+            None => self.old.get(value).map(|&known| (known, false)),
         }
     }
 
-    fn insert(&mut self, value: Box<str>, id: i64, seen: i64, cap: usize) {
+    fn insert(&mut self, value: Box<str>, known: Known, cap: usize) {
         if self.young.len() >= cap.max(1) {
             self.old = std::mem::take(&mut self.young);
         }
-        self.young.insert(value, (id, seen));
+        self.young.insert(value, known);
     }
 
     fn clear(&mut self) {
@@ -219,9 +237,24 @@ impl IdCache {
     }
 }
 
+/// A row of `recent_requests` with its stored ids (no heap: a commit may leave up to the
+/// ring's size of them for a later one, [`Batch::leave_ring_for_later`]).
+#[derive(Debug, Clone, Copy)]
+struct StoredRecent {
+    ts: i64,
+    ip: i64,
+    ua: i64,
+    path: i64,
+    /// Code in [`HoneyDb::methods`].
+    method: Option<KindCode>,
+    status: u16,
+    bytes: Option<i64>,
+    referrer: Option<i64>,
+}
+
 /// Cache changes of a commit, applied only once it succeeded (ids of a rolled-back
 /// transaction are not real).
-type PendingIds = Vec<(usize, Box<str>, i64, i64)>;
+type PendingIds = Vec<(usize, Box<str>, Known)>;
 
 /// An open HoneyDB.
 #[derive(Debug)]
@@ -230,6 +263,16 @@ pub struct HoneyDb {
     path: PathBuf,
     options: DbOptions,
     caches: [IdCache; 5],
+    /// Codes of the stored path kinds in the path cache.
+    kinds: Kinds,
+    /// `kv_store.path_kinds_generation` when the path cache was last checked: when it
+    /// moves, another writer changed stored kinds and the cached kinds are forgotten.
+    kinds_generation: Option<i64>,
+    /// The newest ring rows of commits that left the ring for later (at most the ring's
+    /// size), written by the next commit that writes the ring.
+    ring_later: std::collections::VecDeque<StoredRecent>,
+    /// Request methods of the ring rows, by code.
+    methods: Kinds,
     /// The cursor this handle last read or wrote per file fingerprint: a commit whose
     /// stored cursor differs was raced by another importer and is refused.
     observed: Map<String, Cursor>,
@@ -354,6 +397,10 @@ impl HoneyDb {
             path,
             options: options.clone(),
             caches: Default::default(),
+            kinds: Kinds::default(),
+            kinds_generation: None,
+            ring_later: Default::default(),
+            methods: Kinds::default(),
             observed: Map::default(),
             ip_mode_checked: false,
             opened,
@@ -419,6 +466,10 @@ impl HoneyDb {
             path,
             options: options.clone(),
             caches: Default::default(),
+            kinds: Kinds::default(),
+            kinds_generation: None,
+            ring_later: Default::default(),
+            methods: Kinds::default(),
             observed: Map::default(),
             ip_mode_checked: false,
             opened: Reclassified::default(),
@@ -471,14 +522,24 @@ impl HoneyDb {
             let expected =
                 cursor.and_then(|(id, _)| self.observed.get(&id.fingerprint_hex()).copied());
             match self.try_commit(&batch, cursor, expected) {
-                Ok((stats, pending)) => {
+                Ok((stats, pending, ring)) => {
+                    if batch.ring_later {
+                        self.ring_later.extend(ring);
+                        let excess = self
+                            .ring_later
+                            .len()
+                            .saturating_sub(self.options.recent_requests);
+                        self.ring_later.drain(..excess);
+                    } else {
+                        self.ring_later.clear();
+                    }
                     self.ip_mode_checked = true;
                     if let Some((identity, to)) = cursor {
                         self.observed.insert(identity.fingerprint_hex(), to);
                     }
                     let cap = self.options.id_cache_entries;
-                    for (dim, value, id, seen) in pending {
-                        self.caches[dim].insert(value, id, seen, cap);
+                    for (dim, value, known) in pending {
+                        self.caches[dim].insert(value, known, cap);
                     }
                     return Ok(stats);
                 }
@@ -519,12 +580,21 @@ impl HoneyDb {
         batch: &Batch,
         cursor: Option<(&FileIdentity, Cursor)>,
         expected: Option<Cursor>,
-    ) -> Result<(CommitStats, PendingIds), TxError> {
+    ) -> Result<(CommitStats, PendingIds, Vec<StoredRecent>), TxError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         if !self.ip_mode_checked {
             check_ip_mode(&tx, &self.options.ip_mode)?;
+        }
+        let generation: Option<i64> = tx
+            .prepare_cached("SELECT value FROM kv_store WHERE key = ?1")?
+            .query_row([rollup::KINDS_GENERATION], |r| r.get(0))
+            .optional()?;
+        if generation != self.kinds_generation {
+            // Another writer changed stored kinds: the cached ones may be stale.
+            self.caches[Dim::Path as usize].clear();
+            self.kinds_generation = generation;
         }
         let mut stats = CommitStats {
             lines_parsed: batch.lines_parsed,
@@ -534,23 +604,11 @@ impl HoneyDb {
         let mut pending = PendingIds::new();
         let mut escaped_values = 0u64;
         let mut ids: [Vec<i64>; 5] = Default::default();
+        let mut path_kinds = Vec::new();
         let ring_cap = self.options.recent_requests.min(batch.recent_cap);
         let ring = batch
             .recent
             .range(batch.recent.len().saturating_sub(ring_cap)..);
-        // The ring stores client and referrer as text: keep the texts its rows need.
-        let (mut ip_text, mut referrer_text) = (
-            vec![false; batch.ips.len()],
-            vec![false; batch.referrers.len()],
-        );
-        for row in ring.clone() {
-            ip_text[row.ip as usize] = true;
-            if let Some(r) = row.referrer {
-                referrer_text[r as usize] = true;
-            }
-        }
-        let mut ip_texts = Vec::new();
-        let mut referrer_texts = Vec::new();
         for (i, dim) in Dim::ALL.into_iter().enumerate() {
             let extra = match dim {
                 Dim::Ip => Extra::IpMode(&self.options.ip_mode),
@@ -564,18 +622,12 @@ impl HoneyDb {
                 dim.of(batch),
                 extra,
                 (&self.caches[i], i),
+                &mut self.kinds,
                 &mut pending,
-                match dim {
-                    Dim::Ip => &ip_text,
-                    Dim::Referrer => &referrer_text,
-                    _ => &[],
-                },
             )?;
             ids[i] = resolved.ids;
-            match dim {
-                Dim::Ip => ip_texts = resolved.texts,
-                Dim::Referrer => referrer_texts = resolved.texts,
-                _ => {}
+            if let Dim::Path = dim {
+                path_kinds = resolved.kinds;
             }
             stats.new_values += resolved.new_values;
             escaped_values += resolved.new_escaped;
@@ -583,59 +635,72 @@ impl HoneyDb {
         let [ip_ids, ua_ids, path_ids, referrer_ids, accept_ids] = &ids;
         let mut dates = DateTexts::default();
 
-        let mut facts: Vec<_> = batch
+        let mut facts: Vec<rollup::Fact> = batch
             .facts
             .iter()
-            .map(|(k, &n)| {
-                (
-                    (
-                        k.date,
-                        ip_ids[k.ip as usize],
-                        ua_ids[k.ua as usize],
-                        path_ids[k.path as usize],
-                        k.status,
-                    ),
-                    n,
-                )
+            .map(|(k, &count)| rollup::Fact {
+                date: k.date,
+                ip: ip_ids[k.ip as usize],
+                ua: ua_ids[k.ua as usize],
+                path: path_ids[k.path as usize],
+                kind: path_kinds[k.path as usize],
+                status: k.status,
+                count,
             })
             .collect();
         // Key order = B-tree order: each page is visited once.
-        facts.sort_unstable();
+        facts.sort_unstable_by_key(|f| (f.date, f.ip, f.ua, f.path, f.status));
         // Merge keys that became equal (addresses of one truncated network): each row is
         // then written once.
         facts.dedup_by(|next, kept| {
-            let same = next.0 == kept.0;
+            let same = (next.date, next.ip, next.ua, next.path, next.status)
+                == (kept.date, kept.ip, kept.ua, kept.path, kept.status);
             if same {
-                kept.1 += next.1;
+                kept.count += next.count;
             }
             same
         });
+        // This commit adds to the report summaries itself (rollup.rs): the triggers on
+        // `daily_logs` stand aside while the flag exists, inside this transaction only.
+        tx.prepare_cached(SET_FLAG)?
+            .execute([rollup::WRITER_FLAG])?;
         {
             let mut single = tx.prepare_cached(UPSERT_FACT)?;
             let mut multi = tx.prepare_cached(&UPSERT_FACTS_MULTI)?;
             for chunk in facts.chunks(FACTS_PER_STATEMENT) {
-                for ((_, _, _, _, status), n) in chunk {
-                    *stats.requests_by_status.entry(*status).or_insert(0) += n;
+                for f in chunk {
+                    *stats.requests_by_status.entry(f.status).or_insert(0) += f.count;
                     stats.facts += 1;
                 }
                 if chunk.len() == FACTS_PER_STATEMENT {
-                    for (j, &((date, ip, ua, path, status), n)) in chunk.iter().enumerate() {
+                    for (j, f) in chunk.iter().enumerate() {
                         let at = j * 6;
-                        multi.raw_bind_parameter(at + 1, dates.get(date))?;
-                        multi.raw_bind_parameter(at + 2, ip)?;
-                        multi.raw_bind_parameter(at + 3, ua)?;
-                        multi.raw_bind_parameter(at + 4, path)?;
-                        multi.raw_bind_parameter(at + 5, status)?;
-                        multi.raw_bind_parameter(at + 6, n as i64)?;
+                        multi.raw_bind_parameter(at + 1, dates.get(f.date))?;
+                        multi.raw_bind_parameter(at + 2, f.ip)?;
+                        multi.raw_bind_parameter(at + 3, f.ua)?;
+                        multi.raw_bind_parameter(at + 4, f.path)?;
+                        multi.raw_bind_parameter(at + 5, f.status)?;
+                        multi.raw_bind_parameter(at + 6, f.count as i64)?;
                     }
                     multi.raw_execute()?;
                 } else {
-                    for &((date, ip, ua, path, status), n) in chunk {
-                        single.execute(params![dates.get(date), ip, ua, path, status, n as i64])?;
+                    for f in chunk {
+                        single.execute(params![
+                            dates.get(f.date),
+                            f.ip,
+                            f.ua,
+                            f.path,
+                            f.status,
+                            f.count as i64
+                        ])?;
                     }
                 }
             }
         }
+        rollup::write(&tx, &facts, &self.kinds, &mut dates)?;
+        drop(facts);
+        tx.prepare_cached("DELETE FROM kv_store WHERE key = ?1")?
+            .execute([rollup::WRITER_FLAG])?;
         {
             let mut rows: Vec<_> = batch
                 .referrer_facts
@@ -643,10 +708,18 @@ impl HoneyDb {
                 .map(|(&(d, p, r), &n)| ((d, path_ids[p as usize], referrer_ids[r as usize]), n))
                 .collect();
             rows.sort_unstable();
-            let mut stmt = tx.prepare_cached(UPSERT_REFERRER_FACT)?;
-            for ((date, path, referrer), n) in rows {
-                stmt.execute(params![dates.get(date), path, referrer, n as i64])?;
-            }
+            rollup::upsert::<_, 4>(
+                &tx,
+                "INSERT INTO daily_referrers (date, path_id, referrer_id, count) VALUES ",
+                "ON CONFLICT (date, path_id, referrer_id) DO UPDATE SET count = count + excluded.count",
+                &rows,
+                |stmt, at, &((date, path, referrer), n)| {
+                    stmt.raw_bind_parameter(at, dates.get(date))?;
+                    stmt.raw_bind_parameter(at + 1, path)?;
+                    stmt.raw_bind_parameter(at + 2, referrer)?;
+                    stmt.raw_bind_parameter(at + 3, n as i64)
+                },
+            )?;
         }
         {
             let markdown: Vec<String> = {
@@ -688,42 +761,47 @@ impl HoneyDb {
                 *stats.malformed_by_kind.entry(error.kind()).or_insert(0) += n;
             }
         }
-        {
-            let methods: Vec<String> = {
-                let mut v = vec![String::new(); batch.methods.len()];
-                for (raw, &(local, _)) in &batch.methods.map {
-                    v[local as usize] = stored_text(raw).0;
-                }
-                v
-            };
-            let rows: Vec<_> = ring.collect();
+        let ring: Vec<StoredRecent> = {
+            let mut methods = vec![0; batch.methods.len()];
+            for (raw, &(local, _)) in &batch.methods.map {
+                methods[local as usize] = self.methods.code(Some(&stored_text(raw).0));
+            }
+            ring.map(|row| StoredRecent {
+                ts: row.ts,
+                ip: ip_ids[row.ip as usize],
+                ua: ua_ids[row.ua as usize],
+                path: path_ids[row.path as usize],
+                method: row.method.map(|m| methods[m as usize]),
+                status: row.status,
+                bytes: row.bytes.map(|b| b.min(i64::MAX as u64) as i64),
+                referrer: row.referrer.map(|r| referrer_ids[r as usize]),
+            })
+            .collect()
+        };
+        if !batch.ring_later {
+            // The rows left for later, then this batch's: the newest that fit the ring.
+            let waiting = self.ring_later.len() + ring.len();
+            let rows: Vec<&StoredRecent> = self
+                .ring_later
+                .iter()
+                .chain(&ring)
+                .skip(waiting.saturating_sub(self.options.recent_requests))
+                .collect();
+            let method_names = &self.methods;
             let bind = |stmt: &mut rusqlite::CachedStatement<'_>,
                         base: usize,
-                        row: &crate::batch::RecentRow|
+                        row: &StoredRecent|
              -> rusqlite::Result<()> {
                 stmt.raw_bind_parameter(base + 1, row.ts)?;
-                stmt.raw_bind_parameter(
-                    base + 2,
-                    ip_texts[row.ip as usize].as_deref().unwrap_or_default(),
-                )?;
-                stmt.raw_bind_parameter(base + 3, ua_ids[row.ua as usize])?;
-                stmt.raw_bind_parameter(base + 4, path_ids[row.path as usize])?;
-                stmt.raw_bind_parameter(
-                    base + 5,
-                    row.method.map(|m| methods[m as usize].as_str()),
-                )?;
+                stmt.raw_bind_parameter(base + 2, row.ip)?;
+                stmt.raw_bind_parameter(base + 3, row.ua)?;
+                stmt.raw_bind_parameter(base + 4, row.path)?;
+                stmt.raw_bind_parameter(base + 5, row.method.map(|m| method_names.name(m)))?;
                 stmt.raw_bind_parameter(base + 6, row.status)?;
-                stmt.raw_bind_parameter(
-                    base + 7,
-                    row.bytes.map(|b| b.min(i64::MAX as u64) as i64),
-                )?;
-                stmt.raw_bind_parameter(
-                    base + 8,
-                    row.referrer
-                        .and_then(|r| referrer_texts[r as usize].as_deref()),
-                )
+                stmt.raw_bind_parameter(base + 7, row.bytes)?;
+                stmt.raw_bind_parameter(base + 8, row.referrer)
             };
-            let mut single = tx.prepare_cached(INSERT_RECENT)?;
+            let mut single = tx.prepare_cached(&INSERT_RECENT)?;
             let mut multi = tx.prepare_cached(&INSERT_RECENT_MULTI)?;
             for chunk in rows.chunks(RECENT_PER_STATEMENT) {
                 if chunk.len() == RECENT_PER_STATEMENT {
@@ -752,7 +830,7 @@ impl HoneyDb {
             crate::cursors::write_checkpoints(&tx, identity, to)?;
         }
         tx.commit()?;
-        Ok((stats, pending))
+        Ok((stats, pending, ring))
     }
 }
 
@@ -772,10 +850,10 @@ impl From<rusqlite::Error> for TxError {
 
 /// `YYYY-MM-DD` texts of the few dates in a batch.
 #[derive(Default)]
-struct DateTexts(Vec<(DateKey, String)>);
+pub(crate) struct DateTexts(Vec<(DateKey, String)>);
 
 impl DateTexts {
-    fn get(&mut self, key: DateKey) -> &str {
+    pub(crate) fn get(&mut self, key: DateKey) -> &str {
         let i = match self.0.iter().position(|(k, _)| *k == key) {
             Some(i) => i,
             None => {
@@ -790,8 +868,8 @@ impl DateTexts {
 struct Resolved {
     /// Row id per batch-local id.
     ids: Vec<i64>,
-    /// Stored text per batch-local id, for the locals asked for (the ring's rows).
-    texts: Vec<Option<String>>,
+    /// Stored kind per batch-local id (paths only; empty for the other tables).
+    kinds: Vec<KindCode>,
     new_values: u64,
     new_escaped: u64,
 }
@@ -816,12 +894,15 @@ fn resolve_dim(
     interner: &Interner,
     extra: Extra<'_>,
     (cache, cache_index): (&IdCache, usize),
+    kinds: &mut Kinds,
     pending: &mut PendingIds,
-    keep_text: &[bool],
 ) -> rusqlite::Result<Resolved> {
     let mut out = Resolved {
         ids: vec![0; interner.len()],
-        texts: vec![None; keep_text.len()],
+        kinds: match dim {
+            Dim::Path => vec![0; interner.len()],
+            _ => Vec::new(),
+        },
         new_values: 0,
         new_escaped: 0,
     };
@@ -849,49 +930,77 @@ fn resolve_dim(
     let mut lower = tx.prepare_cached(sql.lower)?;
     for (text, escaped, local, seen) in values {
         let mut young = false;
-        let (id, known_seen) = match cache.get(&text) {
-            Some((id, known_seen, in_young)) => {
+        let known = match cache.get(&text) {
+            Some((known, in_young)) => {
                 young = in_young;
-                (id, known_seen)
+                known
             }
             // Try the insert first: in a growing history most uncached values are new.
-            None if insert_value(&mut insert, extra, &text, seen)? == 1 => {
-                out.new_values += 1;
-                out.new_escaped += u64::from(escaped);
-                (tx.last_insert_rowid(), seen)
-            }
-            None => find.query_row(params![text], |r| Ok((r.get(0)?, r.get(1)?)))?,
+            None => match insert_value(&mut insert, extra, &text, seen)? {
+                Some(kind) => {
+                    out.new_values += 1;
+                    out.new_escaped += u64::from(escaped);
+                    Known {
+                        id: tx.last_insert_rowid(),
+                        seen,
+                        kind: kinds.code(kind),
+                    }
+                }
+                None => find.query_row(params![text], |r| {
+                    Ok(Known {
+                        id: r.get(0)?,
+                        seen: r.get(1)?,
+                        kind: kinds.code(r.get_ref(2)?.as_str_or_null()?),
+                    })
+                })?,
+            },
         };
-        if seen < known_seen {
-            lower.execute(params![id, seen])?;
+        if seen < known.seen {
+            lower.execute(params![known.id, seen])?;
         }
-        out.ids[local as usize] = id;
-        if keep_text.get(local as usize) == Some(&true) {
-            out.texts[local as usize] = Some(text.clone());
+        out.ids[local as usize] = known.id;
+        if let Some(k) = out.kinds.get_mut(local as usize) {
+            *k = known.kind;
         }
         // A young entry that stays right needs no update; others are added or promoted.
-        if !young || seen < known_seen {
-            pending.push((cache_index, text.into_boxed_str(), id, seen.min(known_seen)));
+        if !young || seen < known.seen {
+            pending.push((
+                cache_index,
+                text.into_boxed_str(),
+                Known {
+                    seen: seen.min(known.seen),
+                    ..known
+                },
+            ));
         }
     }
     Ok(out)
 }
 
 /// Inserts one new dimension value (with its class or kind where the table has one).
+/// Returns `None` when the value is already stored, else `Some` of the stored kind (`None`
+/// for the tables without one).
 fn insert_value(
     insert: &mut rusqlite::CachedStatement<'_>,
     extra: Extra<'_>,
     text: &str,
     seen: i64,
-) -> rusqlite::Result<usize> {
-    match extra {
+) -> rusqlite::Result<Option<Option<&'static str>>> {
+    let (inserted, kind) = match extra {
         Extra::Classify(classifier) => {
             let v = classifier.classify(text);
-            insert.execute(params![text, seen, v.class.as_str(), v.operator, v.rule])
+            (
+                insert.execute(params![text, seen, v.class.as_str(), v.operator, v.rule])?,
+                None,
+            )
         }
-        Extra::Kind(trap) => insert.execute(params![text, seen, path_kind(text, trap).as_str()]),
-        Extra::None | Extra::IpMode(_) => insert.execute(params![text, seen]),
-    }
+        Extra::Kind(trap) => {
+            let kind = path_kind(text, trap).as_str();
+            (insert.execute(params![text, seen, kind])?, Some(kind))
+        }
+        Extra::None | Extra::IpMode(_) => (insert.execute(params![text, seen])?, None),
+    };
+    Ok((inserted == 1).then_some(kind))
 }
 
 /// Classifies the user agents and paths that need it, inside a writer's transaction: rows

@@ -27,6 +27,7 @@ pub mod not_found;
 pub mod probe;
 pub mod redirects;
 pub mod report;
+mod rollup;
 mod schema;
 mod timefmt;
 
@@ -40,7 +41,7 @@ pub use import::{
     ImportError, ImportOptions, ImportStats, count_line, count_too_long, import, import_until,
 };
 pub use ip::{IpMode, IpModeError};
-pub use schema::{APPLICATION_ID, SCHEMA_REVISION, SCHEMA_VERSION};
+pub use schema::{APPLICATION_ID, SCHEMA_REVISION, SCHEMA_VERSION, schema_revisions};
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -139,8 +139,14 @@ fn this_build_keeps_the_compatibility_level_and_records_revisions() {
         SCHEMA_REVISION
     );
     assert_eq!(
-        query::<i64>(&path, "SELECT count(*) FROM schema_revisions"),
-        SCHEMA_REVISION
+        query::<String>(
+            &path,
+            "SELECT group_concat(revision, ' ') FROM schema_revisions"
+        ),
+        honeybot_db::schema_revisions()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
     );
 }
 
@@ -244,7 +250,8 @@ fn migrates_a_version_1_database_with_data() {
         ),
         std::iter::once("1:earlier release".to_owned())
             .chain(
-                (2..=honeybot_db::SCHEMA_REVISION)
+                honeybot_db::schema_revisions()
+                    .skip(1)
                     .map(|r| format!("{r}:honeybot-db {}", env!("CARGO_PKG_VERSION")))
             )
             .collect::<Vec<_>>()
@@ -540,6 +547,208 @@ fn a_changed_table_reclassifies_stored_agents_on_the_next_open() {
     assert_eq!(db.opened().paths.iter().map(|c| c.paths).sum::<u64>(), 1);
     drop(db);
     assert_eq!(kind(&path, "/").as_deref(), Some("trap"));
+}
+
+/// Rows where a report summary differs from the sums of the facts (the contract of
+/// revisions 3 and 4), over all eight summary tables; 0 when they agree. Zero-count rows left by deletions are
+/// ignored, as the reports ignore them.
+fn summaries_disagree(path: &Path) -> i64 {
+    let both_ways = |facts: &str, summary: &str| {
+        format!(
+            "SELECT (SELECT count(*) FROM ({facts} EXCEPT {summary})) \
+                  + (SELECT count(*) FROM ({summary} EXCEPT {facts}))"
+        )
+    };
+    let checks = [
+        both_ways(
+            "SELECT d.date, d.ua_id, coalesce(p.kind, ''), d.status, sum(d.count) \
+             FROM daily_logs d JOIN paths p ON p.id = d.path_id GROUP BY 1, 2, 3, 4",
+            "SELECT date, ua_id, kind, status, count FROM daily_agent_kinds WHERE count <> 0",
+        ),
+        both_ways(
+            "SELECT status, date, path_id, sum(count) FROM daily_logs GROUP BY 1, 2, 3",
+            "SELECT status, date, path_id, count FROM daily_paths WHERE count <> 0",
+        ),
+        both_ways(
+            "SELECT d.date, d.ip_id, sum(d.count) FROM daily_logs d \
+             JOIN paths p ON p.id = d.path_id WHERE p.kind = 'probe' GROUP BY 1, 2",
+            "SELECT date, ip_id, count FROM daily_client_probes WHERE count <> 0",
+        ),
+        both_ways(
+            "SELECT substr(date, 1, 7), ua_id, kind, status, sum(count), min(date), max(date) \
+             FROM daily_agent_kinds GROUP BY 1, 2, 3, 4",
+            "SELECT month, ua_id, kind, status, count, first_date, last_date FROM monthly_agent_kinds",
+        ),
+        both_ways(
+            "SELECT status, substr(date, 1, 7), path_id, sum(count), min(date), max(date) \
+             FROM daily_paths GROUP BY 1, 2, 3",
+            "SELECT status, month, path_id, count, first_date, last_date FROM monthly_paths",
+        ),
+        both_ways(
+            "SELECT substr(date, 1, 7), ip_id, sum(count), min(date), max(date) \
+             FROM daily_client_probes GROUP BY 1, 2",
+            "SELECT month, ip_id, count, first_date, last_date FROM monthly_client_probes",
+        ),
+        // Revision 4's days per client, one bit per day in its month's column.
+        both_ways(
+            "SELECT CAST(substr(date, 1, 4) AS INTEGER), ip_id, CAST(substr(date, 6, 2) AS INTEGER), \
+             sum(DISTINCT 1 << (CAST(substr(date, 9, 2) AS INTEGER) - 1)) FROM daily_logs \
+             GROUP BY 1, 2, 3",
+            "SELECT * FROM (SELECT year, ip_id, 1, m01 FROM yearly_clients WHERE m01 <> 0 UNION ALL \
+             SELECT year, ip_id, 2, m02 FROM yearly_clients WHERE m02 <> 0 UNION ALL \
+             SELECT year, ip_id, 3, m03 FROM yearly_clients WHERE m03 <> 0 UNION ALL \
+             SELECT year, ip_id, 4, m04 FROM yearly_clients WHERE m04 <> 0 UNION ALL \
+             SELECT year, ip_id, 5, m05 FROM yearly_clients WHERE m05 <> 0 UNION ALL \
+             SELECT year, ip_id, 6, m06 FROM yearly_clients WHERE m06 <> 0 UNION ALL \
+             SELECT year, ip_id, 7, m07 FROM yearly_clients WHERE m07 <> 0 UNION ALL \
+             SELECT year, ip_id, 8, m08 FROM yearly_clients WHERE m08 <> 0 UNION ALL \
+             SELECT year, ip_id, 9, m09 FROM yearly_clients WHERE m09 <> 0 UNION ALL \
+             SELECT year, ip_id, 10, m10 FROM yearly_clients WHERE m10 <> 0 UNION ALL \
+             SELECT year, ip_id, 11, m11 FROM yearly_clients WHERE m11 <> 0 UNION ALL \
+             SELECT year, ip_id, 12, m12 FROM yearly_clients WHERE m12 <> 0)",
+        ),
+        both_ways(
+            "SELECT date, ua_id, sum(count) FROM daily_logs GROUP BY 1, 2",
+            "SELECT date, ua_id, count FROM daily_agents WHERE count <> 0",
+        ),
+    ];
+    checks.iter().map(|sql| query::<i64>(path, sql)).sum()
+}
+
+/// Lines over two months, repeated facts, a probe path and a beacon.
+fn two_months(prefix: &str) -> String {
+    let mut log = String::new();
+    for (day, month) in [("30", "Nov"), ("01", "Dec"), ("02", "Dec")] {
+        for (ip, p, status, ua) in [
+            ("192.0.2.1", "/", 200, FIREFOX),
+            ("192.0.2.1", "/api/beacon?n=7", 204, FIREFOX),
+            ("198.51.100.7", "/robots.txt", 200, GPTBOT),
+            ("203.0.113.9", "/.env", 404, "curl/8.5.0"),
+            ("203.0.113.9", "/wp-login.php", 404, "curl/8.5.0"),
+        ] {
+            log += &format!(
+                "{ip} - - [{day}/{month}/2026:10:00:00 +0000] \"GET {p}{prefix} HTTP/1.1\" \
+                 {status} 1 \"-\" \"{ua}\"\n"
+            );
+        }
+    }
+    log
+}
+
+#[test]
+fn summaries_stay_exact_when_this_release_and_the_previous_one_take_turns() {
+    let (_dir, path) = temp_db();
+    let mut db = HoneyDb::open(&path, &DbOptions::default()).expect("open");
+    // Tiny batches: every fact key is inserted once and then added to by later commits.
+    let mut options = ImportOptions::new("a.log");
+    options.batch_lines = 4;
+    let log = two_months("") + &two_months("") + &two_months("?x");
+    import(&mut db, log.as_bytes(), &options, |_| {}).expect("import");
+    drop(db);
+    assert_eq!(summaries_disagree(&path), 0, "after this release");
+    assert!(query::<i64>(&path, "SELECT sum(count) FROM daily_client_probes") > 0);
+
+    // Rollback: the previous release adds to facts this release wrote, and new ones.
+    let mut old = v1_open(&path).expect("previous release");
+    v1_write(&mut old, "192.0.2.1", FIREFOX, "/", 200);
+    v1_write(&mut old, "203.0.113.9", "curl/8.5.0", "/.env", 404);
+    v1_write(&mut old, "203.0.113.10", "curl/8.5.0", "/.git/config", 404);
+    v1_write(&mut old, "198.51.100.8", CLAUDEBOT, "/rolled-back", 200);
+    drop(old);
+    assert_eq!(summaries_disagree(&path), 0, "after the previous release");
+
+    // Upgrade again: this release adds to the previous release's facts.
+    let mut db = HoneyDb::open(&path, &DbOptions::default()).expect("reopen");
+    import_text(
+        &mut db,
+        &(line("198.51.100.8", "/rolled-back", 200, CLAUDEBOT)
+            + &line("203.0.113.10", "/.git/config", 404, "curl/8.5.0")
+            + &line("192.0.2.1", "/", 200, FIREFOX)),
+        "b.log",
+    );
+    drop(db);
+    assert_eq!(summaries_disagree(&path), 0, "after this release again");
+    let facts: i64 = query(&path, "SELECT sum(count) FROM daily_logs");
+    assert_eq!(facts, log.lines().count() as i64 + 4 + 3);
+    assert_eq!(
+        query::<i64>(&path, "SELECT sum(count) FROM monthly_paths"),
+        facts
+    );
+    // The flag that makes the triggers stand aside never outlives a commit.
+    assert_eq!(
+        query::<i64>(
+            &path,
+            "SELECT count(*) FROM kv_store WHERE key = 'summaries_kept_by_commit'"
+        ),
+        0
+    );
+}
+
+#[test]
+fn a_writer_uses_the_kinds_another_writer_stored_meanwhile() {
+    let (_dir, path) = temp_db();
+    let mut daemon = HoneyDb::open(&path, &DbOptions::default()).expect("open");
+    let css = line("192.0.2.1", "/assets/main.css", 200, FIREFOX);
+    import_text(&mut daemon, &css, "a.log");
+    assert_eq!(kind(&path, "/assets/main.css").as_deref(), Some("asset"));
+
+    // Another writer moves the trap script onto that path: the stored kind changes while
+    // the first writer holds the path (and its kind) in its cache.
+    let moved = DbOptions {
+        trap: TrapPaths {
+            script: "/assets/main.css".to_owned(),
+            beacon: "/api/beacon".to_owned(),
+        },
+        ..DbOptions::default()
+    };
+    drop(HoneyDb::open(&path, &moved).expect("other writer"));
+    assert_eq!(kind(&path, "/assets/main.css").as_deref(), Some("trap"));
+
+    let again = line("192.0.2.2", "/assets/main.css", 200, FIREFOX);
+    import_text(&mut daemon, &(again.clone() + &again), "b.log");
+    drop(daemon);
+    assert_eq!(summaries_disagree(&path), 0);
+    assert_eq!(
+        query::<i64>(
+            &path,
+            "SELECT sum(count) FROM daily_agent_kinds WHERE kind = 'trap'"
+        ),
+        3
+    );
+}
+
+#[test]
+fn a_bulk_import_in_many_batches_ends_the_ring_with_its_newest_lines_in_order() {
+    let (_dir, path) = temp_db();
+    let options = DbOptions {
+        recent_requests: 5,
+        ..DbOptions::default()
+    };
+    let mut db = HoneyDb::open(&path, &options).expect("open");
+    let log: String = (1..=9)
+        .map(|i| line(&format!("192.0.2.{i}"), &format!("/p{i}"), 200, FIREFOX))
+        .collect();
+    // Batches of 4, 4 and 1 lines: the last one alone is smaller than the ring.
+    let mut import_options = ImportOptions::new("a.log");
+    import_options.batch_lines = 4;
+    import(&mut db, log.as_bytes(), &import_options, |_| {}).expect("import");
+    drop(db);
+    let conn = Connection::open(&path).expect("open");
+    let ring: Vec<(String, String)> = conn
+        .prepare(
+            "SELECT r.ip, p.value FROM recent_requests r JOIN paths p ON p.id = r.path_id \
+             ORDER BY r.id",
+        )
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    let want: Vec<(String, String)> = (5..=9)
+        .map(|i| (format!("192.0.2.{i}"), format!("/p{i}")))
+        .collect();
+    assert_eq!(ring, want);
+    assert_eq!(query::<i64>(&path, "SELECT sum(count) FROM daily_logs"), 9);
 }
 
 /// An ordinary open reads only the header, the schema and each b-tree's root; damage deeper
