@@ -12,6 +12,9 @@ use crate::support::{Daemon, Rng, append, db_path_counts, db_requests, kv, log_l
 
 const LINES: u64 = 6000;
 const KILLS: usize = 12;
+/// How long a daemon may take to count what it owes before the test calls it lost: a
+/// failure deadline, not a speed target (a loaded CI machine took 62 s where 23 s is usual).
+const PATIENCE: Duration = Duration::from_secs(120);
 
 #[test]
 fn sigkill_at_random_points_loses_and_doubles_nothing() {
@@ -200,13 +203,13 @@ fn rotation_config(dir: &std::path::Path) -> String {
 fn assert_exactly_once(dir: &std::path::Path, config: &str, written: u64, history: &str) {
     let db = dir.join("honeybot.db");
     let d = Daemon::spawn(&["--config", config], &[]);
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + PATIENCE;
     while db_requests(&db) < written as i64 {
         if Instant::now() > deadline {
             d.signal(Signal::SIGTERM);
             let (_, stderr) = d.wait(Duration::from_secs(10));
             panic!(
-                "{} of {written} lines in the DB after 30 s; last daemon said:\n{stderr}\n{}",
+                "{} of {written} lines in the DB after {PATIENCE:?}; last daemon said:\n{stderr}\n{}",
                 db_requests(&db),
                 where_are_the_missing(dir, written)
             );
@@ -329,7 +332,7 @@ fn sigterm_across_one_and_two_rotations_loses_and_doubles_nothing() {
         if episode == 0 {
             // What was written before the daemon's first commit ever is history it
             // does not import (documented); the test starts once it has committed.
-            wait_until("first commit", Duration::from_secs(30), || {
+            wait_until("first commit", PATIENCE, || {
                 db_requests(&tmp.path().join("honeybot.db")) > 0
             });
         }
