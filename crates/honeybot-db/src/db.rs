@@ -708,10 +708,11 @@ impl HoneyDb {
                 .map(|(&(d, p, r), &n)| ((d, path_ids[p as usize], referrer_ids[r as usize]), n))
                 .collect();
             rows.sort_unstable();
-            rollup::upsert::<_, 4>(
+            rollup::upsert(
                 &tx,
                 "INSERT INTO daily_referrers (date, path_id, referrer_id, count) VALUES ",
                 "ON CONFLICT (date, path_id, referrer_id) DO UPDATE SET count = count + excluded.count",
+                4,
                 &rows,
                 |stmt, at, &((date, path, referrer), n)| {
                     stmt.raw_bind_parameter(at, dates.get(date))?;

@@ -229,17 +229,18 @@ struct Sum<K> {
 const PARAMS_PER_STATEMENT: usize = 768;
 
 /// Upserts `rows` into a summary: `head` is `INSERT INTO t (columns) VALUES `, `tail` the
-/// `ON CONFLICT ...` clause; `bind` binds one row's `N` parameters from the given index.
+/// `ON CONFLICT ...` clause; `bind` binds one row's `n` parameters from the given index.
 /// Full chunks go through one multi-row statement (fewer statement runs).
-pub(crate) fn upsert<R, const N: usize>(
+pub(crate) fn upsert<R>(
     tx: &Transaction<'_>,
     head: &str,
     tail: &str,
+    n: usize,
     rows: &[R],
     mut bind: impl FnMut(&mut rusqlite::CachedStatement<'_>, usize, &R) -> rusqlite::Result<()>,
 ) -> rusqlite::Result<()> {
-    let per = PARAMS_PER_STATEMENT / N;
-    let one = format!("({})", vec!["?"; N].join(", "));
+    let per = PARAMS_PER_STATEMENT / n;
+    let one = format!("({})", vec!["?"; n].join(", "));
     let mut single = tx.prepare_cached(&format!("{head}{one} {tail}"))?;
     let mut multi = None;
     for chunk in rows.chunks(per) {
@@ -252,7 +253,7 @@ pub(crate) fn upsert<R, const N: usize>(
                 ))?),
             };
             for (j, row) in chunk.iter().enumerate() {
-                bind(stmt, j * N + 1, row)?;
+                bind(stmt, j * n + 1, row)?;
             }
             stmt.raw_execute()?;
         } else {
@@ -268,6 +269,60 @@ pub(crate) fn upsert<R, const N: usize>(
 /// Month (`YYYY-MM`) of a stored day.
 fn month(day: &str) -> &str {
     &day[..7]
+}
+
+/// Adds `rows` to the daily summary `table` (key columns `keys`, one of them `date`) or,
+/// when `monthly`, to its roll-up (`monthly_*`: `month` in place of `date`, and the first and
+/// last day of the rows' requests, widened as the triggers widen them). `bind_key` binds a
+/// row's key columns from the given parameter index; `day` is the text of a day's rank.
+fn add_sums<'d, K>(
+    tx: &Transaction<'_>,
+    table: &str,
+    keys: &[&str],
+    monthly: bool,
+    rows: &[Sum<K>],
+    day: impl Fn(usize) -> &'d str,
+    mut bind_key: impl FnMut(&mut rusqlite::CachedStatement<'_>, usize, &K) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    let (table, columns, set) = if monthly {
+        (
+            table.replacen("daily_", "monthly_", 1),
+            keys.iter()
+                .map(|&k| if k == "date" { "month" } else { k })
+                .collect::<Vec<_>>(),
+            "count = count + excluded.count, first_date = min(first_date, excluded.first_date), \
+             last_date = max(last_date, excluded.last_date)",
+        )
+    } else {
+        (
+            table.to_owned(),
+            keys.to_vec(),
+            "count = count + excluded.count",
+        )
+    };
+    let key_list = columns.join(", ");
+    let values = if monthly {
+        "count, first_date, last_date"
+    } else {
+        "count"
+    };
+    upsert(
+        tx,
+        &format!("INSERT INTO {table} ({key_list}, {values}) VALUES "),
+        &format!("ON CONFLICT ({key_list}) DO UPDATE SET {set}"),
+        keys.len() + if monthly { 3 } else { 1 },
+        rows,
+        |stmt, at, s| {
+            bind_key(stmt, at, &s.key)?;
+            let at = at + keys.len();
+            stmt.raw_bind_parameter(at, s.count as i64)?;
+            if monthly {
+                stmt.raw_bind_parameter(at + 1, day(s.first as usize))?;
+                stmt.raw_bind_parameter(at + 2, day(s.last as usize))?;
+            }
+            Ok(())
+        },
+    )
 }
 
 /// Adds the batch's facts to the six report summaries of revision 3 and to revision 4's
@@ -307,131 +362,67 @@ pub(crate) fn write(
     let by_day = |r: usize| r as DateKey;
     let probes = |f: &(usize, &Fact)| probe == Some(usize::from(f.1.kind));
 
-    // daily_agent_kinds (date, ua_id, kind, status) and monthly_agent_kinds.
+    // The date column of a daily row, or of its monthly roll-up.
+    let period = |d: DateKey, monthly: bool| {
+        let text = day(d as usize);
+        if monthly { month(text) } else { text }
+    };
     for monthly in [false, true] {
-        let rows = summed(ranked().map(|(r, f)| {
-            let d = if monthly { month_rank[r] } else { r };
-            ((by_day(d), f.ua, f.kind, f.status), f.count, by_day(r))
-        }));
-        if monthly {
-            upsert::<_, 7>(
-                tx,
-                "INSERT INTO monthly_agent_kinds \
-                 (month, ua_id, kind, status, count, first_date, last_date) VALUES ",
-                "ON CONFLICT (month, ua_id, kind, status) DO UPDATE SET \
-                 count = count + excluded.count, first_date = min(first_date, excluded.first_date), \
-                 last_date = max(last_date, excluded.last_date)",
-                &rows,
-                |stmt, at, s| {
-                    let (d, ua, kind, status) = s.key;
-                    stmt.raw_bind_parameter(at, month(day(d as usize)))?;
-                    stmt.raw_bind_parameter(at + 1, ua)?;
-                    stmt.raw_bind_parameter(at + 2, kinds.name(kind))?;
-                    stmt.raw_bind_parameter(at + 3, status)?;
-                    stmt.raw_bind_parameter(at + 4, s.count as i64)?;
-                    stmt.raw_bind_parameter(at + 5, day(s.first as usize))?;
-                    stmt.raw_bind_parameter(at + 6, day(s.last as usize))
-                },
-            )?;
-        } else {
-            upsert::<_, 5>(
-                tx,
-                "INSERT INTO daily_agent_kinds (date, ua_id, kind, status, count) VALUES ",
-                "ON CONFLICT (date, ua_id, kind, status) DO UPDATE SET count = count + excluded.count",
-                &rows,
-                |stmt, at, s| {
-                    let (d, ua, kind, status) = s.key;
-                    stmt.raw_bind_parameter(at, day(d as usize))?;
-                    stmt.raw_bind_parameter(at + 1, ua)?;
-                    stmt.raw_bind_parameter(at + 2, kinds.name(kind))?;
-                    stmt.raw_bind_parameter(at + 3, status)?;
-                    stmt.raw_bind_parameter(at + 4, s.count as i64)
-                },
-            )?;
-        }
-    }
+        let rank_of = |r: usize| by_day(if monthly { month_rank[r] } else { r });
 
-    // daily_paths (status, date, path_id) and monthly_paths.
-    for monthly in [false, true] {
-        let rows = summed(ranked().map(|(r, f)| {
-            let d = if monthly { month_rank[r] } else { r };
-            ((f.status, by_day(d), f.path), f.count, by_day(r))
-        }));
-        if monthly {
-            upsert::<_, 6>(
-                tx,
-                "INSERT INTO monthly_paths (status, month, path_id, count, first_date, last_date) \
-                 VALUES ",
-                "ON CONFLICT (status, month, path_id) DO UPDATE SET \
-                 count = count + excluded.count, first_date = min(first_date, excluded.first_date), \
-                 last_date = max(last_date, excluded.last_date)",
-                &rows,
-                |stmt, at, s| {
-                    let (status, d, path) = s.key;
-                    stmt.raw_bind_parameter(at, status)?;
-                    stmt.raw_bind_parameter(at + 1, month(day(d as usize)))?;
-                    stmt.raw_bind_parameter(at + 2, path)?;
-                    stmt.raw_bind_parameter(at + 3, s.count as i64)?;
-                    stmt.raw_bind_parameter(at + 4, day(s.first as usize))?;
-                    stmt.raw_bind_parameter(at + 5, day(s.last as usize))
-                },
-            )?;
-        } else {
-            upsert::<_, 4>(
-                tx,
-                "INSERT INTO daily_paths (status, date, path_id, count) VALUES ",
-                "ON CONFLICT (status, date, path_id) DO UPDATE SET count = count + excluded.count",
-                &rows,
-                |stmt, at, s| {
-                    let (status, d, path) = s.key;
-                    stmt.raw_bind_parameter(at, status)?;
-                    stmt.raw_bind_parameter(at + 1, day(d as usize))?;
-                    stmt.raw_bind_parameter(at + 2, path)?;
-                    stmt.raw_bind_parameter(at + 3, s.count as i64)
-                },
-            )?;
-        }
-    }
+        let rows = summed(
+            ranked().map(|(r, f)| ((rank_of(r), f.ua, f.kind, f.status), f.count, by_day(r))),
+        );
+        add_sums(
+            tx,
+            "daily_agent_kinds",
+            &["date", "ua_id", "kind", "status"],
+            monthly,
+            &rows,
+            day,
+            |stmt, at, &(d, ua, kind, status)| {
+                stmt.raw_bind_parameter(at, period(d, monthly))?;
+                stmt.raw_bind_parameter(at + 1, ua)?;
+                stmt.raw_bind_parameter(at + 2, kinds.name(kind))?;
+                stmt.raw_bind_parameter(at + 3, status)
+            },
+        )?;
 
-    // daily_client_probes (date, ip_id) and monthly_client_probes: probe paths only.
-    if probe.is_some() {
-        for monthly in [false, true] {
-            let rows = summed(ranked().filter(probes).map(|(r, f)| {
-                let d = if monthly { month_rank[r] } else { r };
-                ((by_day(d), f.ip), f.count, by_day(r))
-            }));
-            if monthly {
-                upsert::<_, 5>(
-                    tx,
-                    "INSERT INTO monthly_client_probes (month, ip_id, count, first_date, last_date) \
-                     VALUES ",
-                    "ON CONFLICT (month, ip_id) DO UPDATE SET count = count + excluded.count, \
-                     first_date = min(first_date, excluded.first_date), \
-                     last_date = max(last_date, excluded.last_date)",
-                    &rows,
-                    |stmt, at, s| {
-                        let (d, ip) = s.key;
-                        stmt.raw_bind_parameter(at, month(day(d as usize)))?;
-                        stmt.raw_bind_parameter(at + 1, ip)?;
-                        stmt.raw_bind_parameter(at + 2, s.count as i64)?;
-                        stmt.raw_bind_parameter(at + 3, day(s.first as usize))?;
-                        stmt.raw_bind_parameter(at + 4, day(s.last as usize))
-                    },
-                )?;
-            } else {
-                upsert::<_, 3>(
-                    tx,
-                    "INSERT INTO daily_client_probes (date, ip_id, count) VALUES ",
-                    "ON CONFLICT (date, ip_id) DO UPDATE SET count = count + excluded.count",
-                    &rows,
-                    |stmt, at, s| {
-                        let (d, ip) = s.key;
-                        stmt.raw_bind_parameter(at, day(d as usize))?;
-                        stmt.raw_bind_parameter(at + 1, ip)?;
-                        stmt.raw_bind_parameter(at + 2, s.count as i64)
-                    },
-                )?;
-            }
+        let rows =
+            summed(ranked().map(|(r, f)| ((f.status, rank_of(r), f.path), f.count, by_day(r))));
+        add_sums(
+            tx,
+            "daily_paths",
+            &["status", "date", "path_id"],
+            monthly,
+            &rows,
+            day,
+            |stmt, at, &(status, d, path)| {
+                stmt.raw_bind_parameter(at, status)?;
+                stmt.raw_bind_parameter(at + 1, period(d, monthly))?;
+                stmt.raw_bind_parameter(at + 2, path)
+            },
+        )?;
+
+        // Probe paths only.
+        if probe.is_some() {
+            let rows = summed(
+                ranked()
+                    .filter(probes)
+                    .map(|(r, f)| ((rank_of(r), f.ip), f.count, by_day(r))),
+            );
+            add_sums(
+                tx,
+                "daily_client_probes",
+                &["date", "ip_id"],
+                monthly,
+                &rows,
+                day,
+                |stmt, at, &(d, ip)| {
+                    stmt.raw_bind_parameter(at, period(d, monthly))?;
+                    stmt.raw_bind_parameter(at + 1, ip)
+                },
+            )?;
         }
     }
 
@@ -460,7 +451,7 @@ pub(crate) fn write(
     });
     let months =
         |f: &dyn Fn(usize) -> String, sep: &str| (1..=12).map(f).collect::<Vec<_>>().join(sep);
-    upsert::<_, 14>(
+    upsert(
         tx,
         &format!(
             "INSERT INTO yearly_clients (year, ip_id, {}) VALUES ",
@@ -471,6 +462,7 @@ pub(crate) fn write(
             months(&|m| format!("m{m:02} = m{m:02} | excluded.m{m:02}"), ", "),
             months(&|m| format!("(excluded.m{m:02} & ~m{m:02})"), " | ")
         ),
+        14,
         &clients,
         |stmt, at, ((year, ip), bits)| {
             stmt.raw_bind_parameter(at, year)?;
