@@ -461,24 +461,40 @@ fn a_closed_terminal_or_sigterm_ends_the_dashboard() {
     append(&log, &line("192.0.2.10", "/page", 200, "curl/8.11.0"));
     ingest(&db, &log);
     let tmux = Tmux::start(tmux_bin, dir);
-    let command = format!("{BIN} watch --db {}", db.display());
+    let status_file = dir.join("exit-status");
+    let db_arg = db.to_str().expect("utf-8");
     for (name, how) in [("hup", "the pane closed"), ("term", "SIGTERM")] {
-        tmux.ok(&[
-            "new-session",
-            "-d",
-            "-s",
-            name,
-            "-x",
-            "100",
-            "-y",
-            "20",
-            &command,
-        ]);
+        // After SIGTERM the exit status is what counts. tmux fills in `pane_dead_status` only
+        // once it has reaped the process, and now and then it leaves it a zombie for good
+        // (seen with tmux 3.3a, about one run in six): a shell around the dashboard records
+        // the status instead, and the signal goes to the dashboard itself.
+        let (command, shell): (Vec<&str>, bool) = if name == "hup" {
+            (vec![BIN, "watch", "--db", db_arg], false)
+        } else {
+            let script = r#""$0" watch --db "$1"; echo $? > "$2""#;
+            let status = status_file.to_str().expect("utf-8");
+            (vec!["sh", "-c", script, BIN, db_arg, status], true)
+        };
+        let mut args = vec!["new-session", "-d", "-s", name, "-x", "100", "-y", "20"];
+        args.extend(&command);
+        tmux.ok(&args);
         tmux.ok(&["set-option", "-t", name, "remain-on-exit", "on"]);
         wait_for("the dashboard", LIMIT, || {
             plain(&tmux.capture(name)).contains("/page").then_some(())
         });
-        let pid: u32 = tmux.format(name, "#{pane_pid}").parse().expect("pane pid");
+        let pane: u32 = tmux.format(name, "#{pane_pid}").parse().expect("pane pid");
+        let pid = if shell {
+            wait_for("the dashboard's pid", LIMIT, || {
+                std::fs::read_to_string(format!("/proc/{pane}/task/{pane}/children"))
+                    .ok()?
+                    .split_whitespace()
+                    .next()?
+                    .parse::<u32>()
+                    .ok()
+            })
+        } else {
+            pane
+        };
         let _reaper = KillOnDrop(pid);
         if name == "hup" {
             // The terminal goes away under the program (as when an SSH connection drops).
@@ -489,15 +505,15 @@ fn a_closed_terminal_or_sigterm_ends_the_dashboard() {
                 .status()
                 .expect("run kill");
             assert!(status.success());
-            // tmux marks the pane dead when the pty closes and fills in the exit status only
-            // once it has reaped the process: wait for both.
+            let code = wait_for("the exit status", LIMIT, || {
+                let text = std::fs::read_to_string(&status_file).ok()?;
+                text.ends_with('\n').then(|| text.trim().to_owned())
+            });
             wait_for("the pane to die", LIMIT, || {
-                (tmux.format(name, "#{pane_dead}") == "1"
-                    && !tmux.format(name, "#{pane_dead_status}").is_empty())
-                .then_some(())
+                (tmux.format(name, "#{pane_dead}") == "1").then_some(())
             });
             assert_eq!(
-                tmux.format(name, "#{pane_dead_status} #{alternate_on}"),
+                format!("{code} {}", tmux.format(name, "#{alternate_on}")),
                 "0 0",
                 "a clean exit, main screen back"
             );
