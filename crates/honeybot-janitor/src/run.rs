@@ -133,17 +133,7 @@ struct Dead {
 /// Today's UTC date minus `days`, as `YYYY-MM-DD`.
 pub fn since_date(now_unix: i64, days: u32) -> String {
     let day = now_unix.div_euclid(86_400) - i64::from(days) + 1;
-    // Howard Hinnant's civil_from_days.
-    let z = day + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    honeybot_logparse::Date::from_days_since_epoch(day).to_string()
 }
 
 /// Runs the janitor once with `settings`.

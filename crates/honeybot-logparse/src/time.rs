@@ -23,6 +23,18 @@ pub struct Date {
     pub day: u8,
 }
 
+impl Date {
+    /// Days since 1970-01-01 (negative before).
+    pub fn days_since_epoch(self) -> i64 {
+        days_from_civil(i64::from(self.year), self.month, self.day)
+    }
+
+    /// The date `days` days after 1970-01-01 (years outside `0..=65535` are clamped).
+    pub fn from_days_since_epoch(days: i64) -> Date {
+        civil_from_days(days)
+    }
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
@@ -66,8 +78,8 @@ fn days_from_civil(year: i64, month: u8, day: u8) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Inverse of [`days_from_civil`]. Only called with days of years the parser accepts
-/// (0..=9999, shifted by at most a day), so the year always fits a `u16`.
+/// Inverse of [`days_from_civil`]; a year outside what a `u16` holds is clamped (the parser
+/// only produces years 0..=9999, shifted by at most a day).
 fn civil_from_days(days: i64) -> Date {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);

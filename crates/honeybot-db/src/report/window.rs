@@ -1,5 +1,7 @@
 //! Date windows of the reports: `YYYY-MM-DD`, both ends inclusive, either end open.
 
+use honeybot_logparse::Date;
+
 /// A date window over `daily_logs.date` (`YYYY-MM-DD`, inclusive at both ends; `None` =
 /// open). Built only through [`Window::new`] / [`Window::last_days`], so every date in it
 /// is a real calendar date.
@@ -173,52 +175,31 @@ fn check_date(text: &str) -> Result<String, WindowError> {
     let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10)) else {
         return Err(bad());
     };
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&m) || d == 0 || d > month_days[m as usize - 1] {
+    // A real calendar date is one that survives the round trip through a day number.
+    let (Ok(year), Ok(month), Ok(day)) = (u16::try_from(y), u8::try_from(m), u8::try_from(d))
+    else {
+        return Err(bad());
+    };
+    let date = Date { year, month, day };
+    if Date::from_days_since_epoch(date.days_since_epoch()) != date {
         return Err(bad());
     }
     Ok(text.to_owned())
 }
 
-/// Days since 1970-01-01 of a checked `YYYY-MM-DD` (H. Hinnant's civil-date algorithm).
+/// Days since 1970-01-01 of a checked `YYYY-MM-DD`.
 fn days_from_civil(date: &str) -> i64 {
-    let y: i64 = date[0..4].parse().unwrap_or(1970);
-    let m: i64 = date[5..7].parse().unwrap_or(1);
-    let d: i64 = date[8..10].parse().unwrap_or(1);
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    Date {
+        year: date[0..4].parse().unwrap_or(1970),
+        month: date[5..7].parse().unwrap_or(1),
+        day: date[8..10].parse().unwrap_or(1),
+    }
+    .days_since_epoch()
 }
 
+/// `YYYY-MM-DD` of a day since 1970-01-01.
 fn civil_from_days(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    Date::from_days_since_epoch(days).to_string()
 }
 
 #[cfg(test)]
