@@ -392,19 +392,7 @@ impl HoneyDb {
             tx.commit().map_err(|e| classify(e, &path))?;
             opened
         };
-        Ok(Self {
-            conn,
-            path,
-            options: options.clone(),
-            caches: Default::default(),
-            kinds: Kinds::default(),
-            kinds_generation: None,
-            ring_later: Default::default(),
-            methods: Kinds::default(),
-            observed: Map::default(),
-            ip_mode_checked: false,
-            opened,
-        })
+        Ok(Self::with(conn, path, options, opened))
     }
 
     /// What opening brought up to date: user agents and paths a previous release stored
@@ -461,7 +449,12 @@ impl HoneyDb {
             });
         }
         conn.set_prepared_statement_cache_capacity(32);
-        Ok(Self {
+        Ok(Self::with(conn, path, options, Reclassified::default()))
+    }
+
+    /// A handle on an opened connection, its in-memory state empty.
+    fn with(conn: Connection, path: PathBuf, options: &DbOptions, opened: Reclassified) -> Self {
+        Self {
             conn,
             path,
             options: options.clone(),
@@ -472,8 +465,8 @@ impl HoneyDb {
             methods: Kinds::default(),
             observed: Map::default(),
             ip_mode_checked: false,
-            opened: Reclassified::default(),
-        })
+            opened,
+        }
     }
 
     /// The database file.
