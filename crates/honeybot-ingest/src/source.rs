@@ -5,8 +5,9 @@
 //! file's cursor. The stored cursor, not the path, says what is read: on start and after
 //! every rotation [`Source::recover`] looks at the rotated siblings of the log (see
 //! [`crate::rotated`]) and drains every one whose cursor is not at its end, and every
-//! numbered/dated sibling newer than the newest one with a cursor (written while the
-//! daemon was stopped), before and while the live file is followed. Within the process a
+//! numbered/dated sibling without a cursor that is newer than the oldest one with a
+//! cursor (written, or rotated in and out, while the daemon was not reading it), before
+//! and while the live file is followed. Within the process a
 //! file is read by one [`Tracked`] only, whatever names it has ((dev, inode) or content
 //! fingerprint already in use elsewhere: the second name is an alias and is not read).
 
@@ -28,6 +29,9 @@ use crate::{DRAIN_GRACE, RunSummary, SCAN_BUDGET, error_chain};
 /// the files that were open when the follower last committed (the live file and the ones
 /// being drained).
 const LAST_OPEN_WINDOW: Duration = Duration::from_secs(60);
+
+/// How long to wait before looking again for a rotated file that seems missing.
+const RELIST_PAUSE: Duration = Duration::from_millis(50);
 
 /// A file some [`Tracked`] of this process reads: another name of it is not read again.
 #[derive(Debug, Clone)]
@@ -432,10 +436,33 @@ impl Source {
     /// rotated siblings, and drain them: a plain sibling is followed like a rotated-away
     /// file (nginx may still write to it), a gzip one is imported to its end at once
     /// through [`honeybot_db::import_until`]. Drained: every sibling whose cursor is not at
-    /// its end, and every numbered/dated sibling newer than the newest sibling
-    /// that has a cursor (rotated while the daemon was stopped). Returns the files the
+    /// its end, and every numbered/dated sibling without a cursor that is newer than the
+    /// OLDEST numbered/dated sibling with one. Not the newest: a stop can come after a
+    /// newer file's first commit and before an older one was read (a file drained from
+    /// byte 0 whose turn had not come), and that older file is still owed. Only files
+    /// older than everything the daemon ever read are history. Returns the files the
     /// cursors say are unfinished that cannot be found or read.
+    ///
+    /// A file that seems missing is looked for once more after [`RELIST_PAUSE`]: a
+    /// directory listing taken while logrotate renames `.N.gz` to `.N+1.gz` can miss a
+    /// file, which would otherwise be reported lost and left undrained until the next
+    /// rotation. What the second look finds is drained; only what it misses is reported.
     pub(crate) fn recover(
+        &mut self,
+        db: &mut HoneyDb,
+        r: &Recovery<'_>,
+        summary: &mut RunSummary,
+        now: Instant,
+    ) -> Result<Vec<Unread>, DbError> {
+        let unread = self.recover_once(db, r, summary, now)?;
+        if unread.is_empty() || (r.stop)() {
+            return Ok(unread);
+        }
+        std::thread::sleep(RELIST_PAUSE);
+        self.recover_once(db, r, summary, now)
+    }
+
+    fn recover_once(
         &mut self,
         db: &mut HoneyDb,
         r: &Recovery<'_>,
@@ -457,7 +484,8 @@ impl Source {
             Ok(Some(p)) if p.identity.prefix_len() > 0 => Some(p),
             _ => None,
         };
-        let mut newest_known = None;
+        // Position of the oldest numbered/dated sibling that has a cursor.
+        let mut oldest_known = None;
         for (i, sib) in rotated::siblings(&self.path, r.patterns)
             .into_iter()
             .enumerate()
@@ -465,8 +493,8 @@ impl Source {
             match rotated::probe(&sib.path) {
                 Ok(Some(p)) if p.identity.prefix_len() > 0 => {
                     self.sibling_errors.remove(&sib.path);
-                    if newest_known.is_none() && db.cursor(&p.identity)?.is_some() {
-                        newest_known = Some(i + 1);
+                    if sib.rank.is_some() && db.cursor(&p.identity)?.is_some() {
+                        oldest_known = Some(i + 1);
                     }
                     probes.push((i + 1, sib, p));
                 }
@@ -494,7 +522,7 @@ impl Source {
                 continue;
             }
             let cursor = db.cursor(&p.identity)?;
-            let newer = sib.rank.is_some() && newest_known.is_some_and(|k| *pos < k);
+            let newer = sib.rank.is_some() && oldest_known.is_some_and(|k| *pos < k);
             let from = match cursor {
                 Some(c) if !p.is_read_up_to(c.offset) => c,
                 None if newer => Cursor::default(),
