@@ -402,6 +402,70 @@ fn an_unread_rotated_file_older_than_a_committed_one_is_still_drained() {
     assert_exactly_once(dir, &config, 45, "");
 }
 
+/// The same rule seen from the other side (docs/operations.md): an old rotated file
+/// imported by hand makes the newer rotated files without a cursor owed, and the daemon
+/// counts them, each line once; what is older than it stays history.
+#[test]
+fn importing_an_old_rotated_file_by_hand_makes_the_newer_ones_owed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let config = rotation_config(dir);
+    let log = dir.join("access.log");
+    let lines = |range: std::ops::Range<u64>| -> String {
+        range.map(|k| log_line(k, &format!("/rot/{k}"))).collect()
+    };
+    // Five rotations before Honeybot ever ran: .5.gz (oldest) .. .1, then the live file.
+    for (i, range) in [0..7, 7..15, 15..22, 22..30, 30..41]
+        .into_iter()
+        .enumerate()
+    {
+        append(&log, lines(range).as_bytes());
+        rotate_like_logrotate(dir);
+        assert!(dir.join("access.log.1").exists(), "rotation {i}");
+    }
+    append(&log, lines(41..50).as_bytes());
+    // By hand: the third oldest (lines 15..22, now access.log.3.gz).
+    let gz = std::fs::read(dir.join("access.log.3.gz")).expect("read .3.gz");
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut plain)
+        .expect("gunzip");
+    let mut handle =
+        honeybot_db::HoneyDb::open(dir.join("honeybot.db"), &honeybot_db::DbOptions::default())
+            .expect("open db");
+    let stats = honeybot_db::import(
+        &mut handle,
+        &plain[..],
+        &honeybot_db::ImportOptions::new("access.log.3.gz".to_owned()),
+        |_| {},
+    )
+    .expect("import by hand");
+    assert_eq!(stats.lines_parsed, 7);
+    drop(handle);
+
+    let db = dir.join("honeybot.db");
+    let d = Daemon::spawn(&["--config", &config], &[]);
+    // Owed: 15..22 (by hand), .2.gz 22..30, .1 30..41, the live file 41..50.
+    wait_until("the newer files counted", PATIENCE, || {
+        db_requests(&db) >= 35
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    d.signal(Signal::SIGTERM);
+    let (status, stderr) = d.wait(Duration::from_secs(10));
+    assert!(status.success(), "SIGTERM exits 0: {status}\n{stderr}");
+    let counted: std::collections::BTreeSet<u64> = db_path_counts(&db)
+        .into_iter()
+        .map(|(p, c)| {
+            assert_eq!(c, 1, "{p} counted once");
+            p.trim_start_matches("/rot/").parse().expect("a /rot/ path")
+        })
+        .collect();
+    assert_eq!(
+        counted,
+        (15..50).collect(),
+        "history older than .3.gz stays out"
+    );
+}
+
 /// For a failure message: which files hold the lines not in the DB, and the cursors.
 fn where_are_the_missing(dir: &std::path::Path, written: u64) -> String {
     let db = dir.join("honeybot.db");
