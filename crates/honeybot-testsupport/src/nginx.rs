@@ -126,19 +126,7 @@ impl Nginx {
 
     /// Processes whose parent is the master: its workers, old ones still draining included.
     pub fn workers(&self) -> usize {
-        let master = self.child.id().to_string();
-        std::fs::read_dir("/proc")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-            .filter(|stat| {
-                // pid (comm) state ppid ...
-                stat.rsplit_once(')')
-                    .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-                    == Some(master.as_str())
-            })
-            .count()
+        children_of(self.child.id())
     }
 
     /// Waits until a reload is complete: `ready` holds and the old worker has exited, so no
@@ -155,6 +143,24 @@ impl Nginx {
     pub fn get(&self, target: impl AsRef<[u8]>, headers: &[(&str, &str)]) -> Response {
         get(self.port, target, headers)
     }
+}
+
+/// How many processes have `pid` as their parent (an nginx master's workers, old ones
+/// still draining included), read from `/proc`.
+pub fn children_of(pid: u32) -> usize {
+    let parent = pid.to_string();
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|stat| {
+            // pid (comm) state ppid ...
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                == Some(parent.as_str())
+        })
+        .count()
 }
 
 /// One raw HTTP/1.1 GET to `127.0.0.1:port` (any server, e.g. an nginx started the way a

@@ -160,18 +160,7 @@ impl Nginx {
 
     /// Processes whose parent is the master: its workers, old ones included.
     fn workers(&self) -> usize {
-        let master = self.child.id().to_string();
-        std::fs::read_dir("/proc")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-            .filter(|stat| {
-                stat.rsplit_once(')')
-                    .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-                    == Some(master.as_str())
-            })
-            .count()
+        honeybot_testsupport::nginx::children_of(self.child.id())
     }
 
     /// Reloads and waits until only the new configuration's worker answers.
