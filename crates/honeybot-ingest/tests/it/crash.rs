@@ -121,10 +121,7 @@ fn web_server(
         let write_burst = |fd: &mut std::fs::File, rng: &mut Rng, i: &mut u64| {
             use std::io::Write;
             let n = 1 + rng.below(20);
-            let mut chunk = String::new();
-            for k in *i..*i + n {
-                chunk.push_str(&log_line(k, &format!("/rot/{k}")));
-            }
+            let chunk = rot_lines(*i..*i + n);
             *i += n;
             let cut = chunk.len() - 1 - rng.below(30) as usize;
             fd.write_all(&chunk.as_bytes()[..cut]).expect("write");
@@ -232,17 +229,7 @@ fn assert_exactly_once(dir: &std::path::Path, config: &str, written: u64, histor
         let k = doubled[0].0.clone();
         let mut holders = String::new();
         for e in std::fs::read_dir(dir).expect("list").flatten() {
-            let data = std::fs::read(e.path()).unwrap_or_default();
-            let plain = if data.starts_with(&[0x1f, 0x8b]) {
-                let mut o = Vec::new();
-                let _ = std::io::Read::read_to_end(
-                    &mut flate2::read::GzDecoder::new(&data[..]),
-                    &mut o,
-                );
-                o
-            } else {
-                data
-            };
+            let plain = plain_contents(&e.path()).unwrap_or_default();
             if String::from_utf8_lossy(&plain).contains(&format!("GET {k} ")) {
                 holders.push_str(&format!("{} ", e.path().display()));
             }
@@ -252,8 +239,6 @@ fn assert_exactly_once(dir: &std::path::Path, config: &str, written: u64, histor
     assert_eq!(counts.len() as u64, written, "lines lost");
     assert_eq!(kv(&db, "lines_malformed"), 0, "no partial line was parsed");
 
-    let mut handle =
-        honeybot_db::HoneyDb::open(&db, &honeybot_db::DbOptions::default()).expect("open db");
     let mut rotated: Vec<_> = std::fs::read_dir(dir)
         .expect("list")
         .flatten()
@@ -263,22 +248,8 @@ fn assert_exactly_once(dir: &std::path::Path, config: &str, written: u64, histor
     rotated.sort();
     assert!(!rotated.is_empty());
     for file in rotated {
-        let data = std::fs::read(&file).expect("read rotated");
-        let plain = if data.starts_with(&[0x1f, 0x8b]) {
-            let mut out = Vec::new();
-            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&data[..]), &mut out)
-                .expect("gunzip");
-            out
-        } else {
-            data
-        };
-        let stats = honeybot_db::import(
-            &mut handle,
-            &plain[..],
-            &honeybot_db::ImportOptions::new(file.display().to_string()),
-            |_| {},
-        )
-        .expect("import by hand");
+        let plain = plain_contents(&file).expect("read rotated");
+        let stats = import_by_hand(&db, &file.display().to_string(), &plain);
         assert_eq!(
             stats.lines_parsed + stats.lines_malformed,
             0,
@@ -365,11 +336,8 @@ fn an_unread_rotated_file_older_than_a_committed_one_is_still_drained() {
     let dir = tmp.path();
     let config = rotation_config(dir);
     let log = dir.join("access.log");
-    let lines = |range: std::ops::Range<u64>| -> String {
-        range.map(|k| log_line(k, &format!("/rot/{k}"))).collect()
-    };
     // X: followed and committed to its end, then written while the daemon is stopped.
-    append(&log, lines(0..10).as_bytes());
+    append(&log, rot_lines(0..10).as_bytes());
     let d = Daemon::spawn(&["--config", &config], &[]);
     wait_until("X counted", PATIENCE, || {
         db_requests(&dir.join("honeybot.db")) == 10
@@ -377,28 +345,19 @@ fn an_unread_rotated_file_older_than_a_committed_one_is_still_drained() {
     d.signal(Signal::SIGTERM);
     let (status, stderr) = d.wait(Duration::from_secs(10));
     assert!(status.success(), "SIGTERM exits 0: {status}\n{stderr}");
-    append(&log, lines(10..15).as_bytes());
+    append(&log, rot_lines(10..15).as_bytes());
     // Y: never read by anyone.
     rotate_like_logrotate(dir);
-    append(&log, lines(15..30).as_bytes());
+    append(&log, rot_lines(15..30).as_bytes());
     // Z: newer than Y, and counted (by hand) before Y was.
     rotate_like_logrotate(dir);
-    append(&log, lines(30..40).as_bytes());
-    let mut handle =
-        honeybot_db::HoneyDb::open(dir.join("honeybot.db"), &honeybot_db::DbOptions::default())
-            .expect("open db");
-    let stats = honeybot_db::import(
-        &mut handle,
-        &std::fs::read(&log).expect("read Z")[..],
-        &honeybot_db::ImportOptions::new(log.display().to_string()),
-        |_| {},
-    )
-    .expect("import Z by hand");
+    append(&log, rot_lines(30..40).as_bytes());
+    let z = std::fs::read(&log).expect("read Z");
+    let stats = import_by_hand(&dir.join("honeybot.db"), &log.display().to_string(), &z);
     assert_eq!(stats.lines_parsed, 10);
-    drop(handle);
     // Now X is .3.gz (unfinished), Y .2.gz (no cursor), Z .1 (read), W the live file.
     rotate_like_logrotate(dir);
-    append(&log, lines(40..45).as_bytes());
+    append(&log, rot_lines(40..45).as_bytes());
     assert_exactly_once(dir, &config, 45, "");
 }
 
@@ -411,36 +370,20 @@ fn importing_an_old_rotated_file_by_hand_makes_the_newer_ones_owed() {
     let dir = tmp.path();
     let config = rotation_config(dir);
     let log = dir.join("access.log");
-    let lines = |range: std::ops::Range<u64>| -> String {
-        range.map(|k| log_line(k, &format!("/rot/{k}"))).collect()
-    };
     // Five rotations before Honeybot ever ran: .5.gz (oldest) .. .1, then the live file.
     for (i, range) in [0..7, 7..15, 15..22, 22..30, 30..41]
         .into_iter()
         .enumerate()
     {
-        append(&log, lines(range).as_bytes());
+        append(&log, rot_lines(range).as_bytes());
         rotate_like_logrotate(dir);
         assert!(dir.join("access.log.1").exists(), "rotation {i}");
     }
-    append(&log, lines(41..50).as_bytes());
+    append(&log, rot_lines(41..50).as_bytes());
     // By hand: the third oldest (lines 15..22, now access.log.3.gz).
-    let gz = std::fs::read(dir.join("access.log.3.gz")).expect("read .3.gz");
-    let mut plain = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut plain)
-        .expect("gunzip");
-    let mut handle =
-        honeybot_db::HoneyDb::open(dir.join("honeybot.db"), &honeybot_db::DbOptions::default())
-            .expect("open db");
-    let stats = honeybot_db::import(
-        &mut handle,
-        &plain[..],
-        &honeybot_db::ImportOptions::new("access.log.3.gz".to_owned()),
-        |_| {},
-    )
-    .expect("import by hand");
+    let plain = plain_contents(&dir.join("access.log.3.gz")).expect("read .3.gz");
+    let stats = import_by_hand(&dir.join("honeybot.db"), "access.log.3.gz", &plain);
     assert_eq!(stats.lines_parsed, 7);
-    drop(handle);
 
     let db = dir.join("honeybot.db");
     let d = Daemon::spawn(&["--config", &config], &[]);
@@ -466,6 +409,35 @@ fn importing_an_old_rotated_file_by_hand_makes_the_newer_ones_owed() {
     );
 }
 
+/// The lines the simulated web server writes for the numbers in `range` (`GET /rot/N`).
+fn rot_lines(range: std::ops::Range<u64>) -> String {
+    range.map(|k| log_line(k, &format!("/rot/{k}"))).collect()
+}
+
+/// A file's content as the daemon counts it: a gzip file decompressed.
+fn plain_contents(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    let data = std::fs::read(path)?;
+    if !data.starts_with(&[0x1f, 0x8b]) {
+        return Ok(data);
+    }
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&data[..]), &mut out)?;
+    Ok(out)
+}
+
+/// What `honeybot ingest NAME` does with `content` (the file's decoded bytes).
+fn import_by_hand(db: &std::path::Path, name: &str, content: &[u8]) -> honeybot_db::ImportStats {
+    let mut handle =
+        honeybot_db::HoneyDb::open(db, &honeybot_db::DbOptions::default()).expect("open db");
+    honeybot_db::import(
+        &mut handle,
+        content,
+        &honeybot_db::ImportOptions::new(name.to_owned()),
+        |_| {},
+    )
+    .expect("import by hand")
+}
+
 /// For a failure message: which files hold the lines not in the DB, and the cursors.
 fn where_are_the_missing(dir: &std::path::Path, written: u64) -> String {
     let db = dir.join("honeybot.db");
@@ -479,15 +451,7 @@ fn where_are_the_missing(dir: &std::path::Path, written: u64) -> String {
         .collect();
     files.sort();
     for file in files {
-        let data = std::fs::read(&file).unwrap_or_default();
-        let plain = if data.starts_with(&[0x1f, 0x8b]) {
-            let mut o = Vec::new();
-            let _ =
-                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&data[..]), &mut o);
-            o
-        } else {
-            data
-        };
+        let plain = plain_contents(&file).unwrap_or_default();
         let text = String::from_utf8_lossy(&plain);
         let missing = (0..written)
             .filter(|k| {
