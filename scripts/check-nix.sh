@@ -84,6 +84,7 @@ echo "== the VM test's machine and specialisations (tests/nixos/toggles.nix; the
 "$EVAL" -q --no-analyze tests/eval/toggles.nix || { echo "FAIL: tests/eval/toggles.nix"; fail=1; }
 
 echo "== the janitor: nginx wiring, the VM test's machine, a model with an API key, gitCommit (exposure <= 2.0)"
+"$EVAL" -q --no-analyze tests/eval/janitor-minimal.nix || { echo "FAIL: tests/eval/janitor-minimal.nix"; fail=1; }
 "$EVAL" -q --no-analyze tests/eval/janitor-nginx.nix || { echo "FAIL: tests/eval/janitor-nginx.nix"; fail=1; }
 "$EVAL" -q --no-analyze tests/eval/janitor-vm.nix || { echo "FAIL: tests/eval/janitor-vm.nix"; fail=1; }
 "$EVAL" -q --threshold 20 tests/eval/janitor-model.nix honeybot-janitor.service || { echo "FAIL: tests/eval/janitor-model.nix"; fail=1; }
