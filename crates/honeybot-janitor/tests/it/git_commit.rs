@@ -6,9 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{
-    import_log, janitor, json_of, log_lines, page, require_tool, test_command, write,
-};
+use crate::support::{db_with_404s, janitor, json_of, page, require_tool, test_command, write};
 
 fn git(repo: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -78,19 +76,7 @@ exit 1
         .expect("chmod hook");
     }
 
-    let log = dir.join("access.log");
-    write(
-        &log,
-        &log_lines(
-            "/2019/03/nginx-redirect-maps.html",
-            404,
-            "192.0.2.4",
-            "Mozilla/5.0",
-            3,
-        ),
-    );
-    let db = dir.join("honeybot.db");
-    import_log(&db, &log);
+    let db = db_with_404s(dir, "/2019/03/nginx-redirect-maps.html", 3);
     let map = dir.join("redirects.map");
     let config = dir.join("janitor.toml");
     write(

@@ -160,6 +160,19 @@ pub fn import_log(db: &Path, log: &Path) {
     .expect("import");
 }
 
+/// `dir/honeybot.db` holding `hits` 404s of `path` (one browser client, today), imported
+/// from `dir/access.log`.
+pub fn db_with_404s(dir: &Path, path: &str, hits: usize) -> PathBuf {
+    let log = dir.join("access.log");
+    write(
+        &log,
+        &log_lines(path, 404, "192.0.2.4", "Mozilla/5.0", hits),
+    );
+    let db = dir.join("honeybot.db");
+    import_log(&db, &log);
+    db
+}
+
 /// Log lines in the combined format, dated now, for `path` from `ip` as `ua`.
 pub fn log_lines(path: &str, status: u16, ip: &str, ua: &str, n: usize) -> String {
     let now = std::time::SystemTime::now()

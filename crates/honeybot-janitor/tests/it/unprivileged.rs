@@ -8,9 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{
-    BIN, import_log, json_of, log_lines, page, require_tool, test_command, write,
-};
+use crate::support::{BIN, db_with_404s, json_of, page, require_tool, test_command, write};
 
 fn open_up(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
@@ -39,19 +37,7 @@ fn a_janitor_that_is_not_root_validates_and_publishes_its_map() {
         "Redirect maps in nginx",
     );
     page(&site, "/about/", "About me");
-    let log = dir.join("access.log");
-    write(
-        &log,
-        &log_lines(
-            "/2019/03/nginx-redirect-maps.html",
-            404,
-            "192.0.2.4",
-            "Mozilla/5.0",
-            3,
-        ),
-    );
-    let db = dir.join("honeybot.db");
-    import_log(&db, &log);
+    let db = db_with_404s(dir, "/2019/03/nginx-redirect-maps.html", 3);
     for entry in std::fs::read_dir(dir).expect("ls").flatten() {
         if entry
             .file_name()
